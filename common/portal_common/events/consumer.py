@@ -1,0 +1,130 @@
+"""Consuming events: validated, idempotent, and never blocking the queue.
+
+``event_handler(source, type)`` replaces Nameko's decorator of the same name and adds the rules
+every consumer of the platform follows:
+
+* the envelope is validated against the catalogue; a body that breaks it goes straight to the
+  service's dead-letter queue (it would fail the same way every time);
+* an ``event_id`` this handler already processed is acknowledged without running it again
+  (the record is written after the handler succeeded, in the service's own database);
+* a handler that raises is retried by the broker: the queue is a quorum queue with a delivery
+  limit, past which RabbitMQ moves the message to ``<service>.dead-letters``. A poison message
+  therefore never blocks the queue and never vanishes silently.
+
+Handlers must still be idempotent in their effect, because a crash between the effect and the
+record replays the event once more (at-least-once delivery).
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from kombu import Connection, Exchange, Queue
+from nameko.events import EventHandler
+from nameko.extensions import SharedExtension
+from prometheus_client import Counter
+from pymongo.errors import DuplicateKeyError
+
+from portal_common.events import catalogue
+from portal_common.mongo import make_client
+from portal_common.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+DEAD_LETTER_EXCHANGE = "dead-letters"
+DELIVERY_LIMIT = 5
+
+EVENTS_CONSUMED = Counter(
+    "portal_events_consumed_total", "Events received by handlers, by outcome",
+    ["consumer", "type", "outcome"])  # outcome: processed | duplicate | failed | rejected
+
+
+def dead_letter_queue_name(service_name: str) -> str:
+    return f"{service_name}.dead-letters"
+
+
+class Inbox(SharedExtension):
+    """Which events each handler of this service has processed (``processed_events``)."""
+
+    def setup(self):
+        self.client = make_client(f"{self.container.service_name}-inbox", pool_size=20)
+        db = self.client[get_settings().database_name(self.container.service_name)]
+        self.collection = db["processed_events"]
+
+    def seen(self, consumer: str, event_id: str) -> bool:
+        return self.collection.find_one({"_id": f"{consumer}:{event_id}"}, {"_id": 1}) is not None
+
+    def record(self, consumer: str, envelope: dict) -> None:
+        try:
+            self.collection.insert_one({
+                "_id": f"{consumer}:{envelope['event_id']}",
+                "type": f"{envelope['source']}.{envelope['type']}",
+                "processed_at": datetime.now(timezone.utc),
+            })
+        except DuplicateKeyError:
+            pass  # a concurrent redelivery recorded it first
+
+    def stop(self):
+        self.client.close()
+
+    kill = stop
+
+
+class ReliableEventHandler(EventHandler):
+    inbox = Inbox()
+
+    def __init__(self, source_service, event_type, **kwargs):
+        catalogue.spec_for(source_service, event_type)  # fail at import if unknown
+        kwargs.setdefault("requeue_on_error", True)
+        super().__init__(source_service, event_type, **kwargs)
+
+    @property
+    def consumer_name(self) -> str:
+        return f"{self.container.service_name}.{self.method_name}"
+
+    def setup(self):
+        super().setup()  # builds self.queue the Nameko way (name, exchange, routing key)
+        service = self.container.service_name
+        self.queue = Queue(
+            self.queue.name, exchange=self.queue.exchange, routing_key=self.queue.routing_key,
+            durable=True, auto_delete=False,
+            queue_arguments={
+                "x-queue-type": "quorum",
+                "x-delivery-limit": DELIVERY_LIMIT,
+                "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+                "x-dead-letter-routing-key": service,
+            })
+        self._declare_dead_letter_queue(service)
+
+    def _declare_dead_letter_queue(self, service: str) -> None:
+        exchange = Exchange(DEAD_LETTER_EXCHANGE, type="direct", durable=True)
+        dlq = Queue(dead_letter_queue_name(service), exchange=exchange, routing_key=service,
+                    durable=True, queue_arguments={"x-queue-type": "quorum"})
+        with Connection(self.container.config["AMQP_URI"]) as conn:
+            dlq(conn.default_channel).declare()
+
+    def handle_message(self, body, message):
+        try:
+            catalogue.validate(body)
+        except (catalogue.UnknownEvent, catalogue.InvalidEvent) as exc:
+            log.error("event rejected to %s: %s", dead_letter_queue_name(
+                self.container.service_name), exc)
+            EVENTS_CONSUMED.labels(self.consumer_name, self.event_type, "rejected").inc()
+            message.reject(requeue=False)  # dead-lettered by the queue's arguments
+            return
+        if self.inbox.seen(self.consumer_name, body["event_id"]):
+            EVENTS_CONSUMED.labels(self.consumer_name, self.event_type, "duplicate").inc()
+            self.queue_consumer.ack_message(message)
+            return
+        super().handle_message(body, message)
+
+    def handle_message_processed(self, message, result=None, exc_info=None):
+        if exc_info is None:
+            self.inbox.record(self.consumer_name, message.payload)
+            EVENTS_CONSUMED.labels(self.consumer_name, self.event_type, "processed").inc()
+        else:
+            EVENTS_CONSUMED.labels(self.consumer_name, self.event_type, "failed").inc()
+        super().handle_message_processed(message, result, exc_info)
+
+
+event_handler = ReliableEventHandler.decorator

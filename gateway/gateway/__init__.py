@@ -1,0 +1,2 @@
+"""The API gateway: the only door of the web frontend and outside clients to the services."""
+from gateway.app import create_app  # noqa: F401

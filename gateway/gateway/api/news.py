@@ -1,0 +1,72 @@
+"""News: categories and articles (public reads; editors and admins write)."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, jsonify
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.accounts import require_roles
+from gateway.inputs import json_body, query_args
+
+bp = Blueprint("news", __name__, url_prefix="/api/v1")
+
+
+class ArticleBody(BaseModel):
+    """What an editor sends to create an article; the news service validates it again."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=3, max_length=300)
+    summary: str = Field("", max_length=2000)
+    body_html: str = Field(min_length=1, max_length=1_000_000)
+    category: str = Field(max_length=120)
+    credits: str | None = Field(None, max_length=300)
+    source_unit: str | None = Field(None, max_length=200)
+    tags: list[str] = Field(default_factory=list, max_length=30)
+
+
+class NewsQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    category: str | None = Field(None, max_length=120)
+    page: int = Field(1, ge=1, le=10_000)
+    per_page: int = Field(20, ge=1, le=100)
+
+
+def _rpc():
+    return current_app.extensions["rpc"]
+
+
+@bp.get("/categories")
+def list_categories():
+    """The category tree as a flat list ``[{slug, name, parent, order}]``."""
+    return jsonify(items=_rpc().call("news", "list_categories"))
+
+
+@bp.get("/news")
+def list_news():
+    """Published articles, newest first: ``{items, page, per_page, total}``. 422 on bad paging."""
+    query = query_args(NewsQuery)
+    return jsonify(_rpc().call("news", "list_articles", query.category, query.page,
+                               query.per_page))
+
+
+@bp.get("/news/<slug>")
+def get_news(slug: str):
+    """One published article with ``breadcrumb`` and ``related``; 404 if none."""
+    return jsonify(_rpc().call("news", "get_article", slug))
+
+
+@bp.post("/news")
+@require_roles("admin", "editor")
+def create_news():
+    """Create a draft (editor, admin): 201 with the article. 422 names each invalid field."""
+    article = _rpc().call("news", "create_article", json_body(ArticleBody).model_dump(),
+                          g.user["sub"])
+    return jsonify(article), 201
+
+
+@bp.post("/news/<article_id>/publish")
+@require_roles("admin", "editor")
+def publish_news(article_id: str):
+    """Publish a draft (editor, admin); publishing twice is harmless. 404 if unknown."""
+    return jsonify(_rpc().call("news", "publish_article", article_id, g.user["sub"]))

@@ -1,0 +1,58 @@
+"""Site-wide search and the document register."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, current_app, jsonify
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.accounts import require_roles
+from gateway.inputs import json_body, query_args
+
+bp = Blueprint("search", __name__, url_prefix="/api/v1")
+
+
+class SearchQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    q: str = Field(min_length=1, max_length=200)
+    page: int = Field(1, ge=1, le=100)
+    per_page: int = Field(10, ge=1, le=50)
+
+
+class DocumentBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    number: str = Field(min_length=1, max_length=100)
+    type: str = Field(min_length=1, max_length=60)
+    issuer: str = Field(min_length=1, max_length=200)
+    issued_date: date | None = None
+    title: str = Field(min_length=3, max_length=1000)
+    text: str = Field("", max_length=2_000_000)
+
+
+def _rpc():
+    return current_app.extensions["rpc"]
+
+
+@bp.get("/search")
+def search():
+    """Articles and documents matching ``q`` (diacritics optional): ``{items, page, per_page,
+    total}``, each hit with ``kind`` and ``highlight``. 422 without ``q``."""
+    query = query_args(SearchQuery)
+    return jsonify(_rpc().call("documents", "search", query.q, None, query.page, query.per_page))
+
+
+@bp.get("/documents/<document_id>")
+def get_document(document_id: str):
+    """One document of the register with its full text; 404 if none."""
+    return jsonify(_rpc().call("documents", "get_document", document_id))
+
+
+@bp.post("/documents")
+@require_roles("admin", "editor")
+def create_document():
+    """Register a document (editor, admin): 201; 409 if its number is already registered."""
+    body = json_body(DocumentBody).model_dump(mode="json")
+    return jsonify(_rpc().call("documents", "create_document", body)), 201
+

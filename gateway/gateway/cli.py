@@ -1,0 +1,112 @@
+"""``portal-admin``: one-shot administration of the platform.
+
+    portal-admin bootstrap     # admin account (+ demo content unless DEMO_DATA=0); idempotent
+
+The admin password is ``ADMIN_PASSWORD`` when set; otherwise one is generated, printed once and
+kept in ``var/admin-password`` (mode 0600). Demo content goes through the services' own RPC
+entrypoints, so it obeys the same rules (and emits the same events) as content made by editors.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+import time
+
+from portal_common.logs import configure_logging
+from portal_common.mongo import make_client
+
+from gateway import demo
+from gateway.accounts import Accounts
+from gateway.problems import ServiceTimeout, ServiceUnavailable
+from gateway.rpc import RpcPool
+from gateway.settings import get_gateway_settings
+
+
+def _admin(settings) -> str:
+    client = make_client("portal-admin")
+    accounts = Accounts(client[settings.database_name("gateway")]["users"],
+                        settings.signing_key(), settings.token_ttl_s)
+    password_file = settings.secret_file("admin-password")
+    password = settings.admin_password
+    generated = password is None
+    if generated:
+        password = secrets.token_urlsafe(18)
+    created = accounts.ensure_user("admin", password, ["admin"])
+    client.close()
+    if not created:
+        return "admin account exists (unchanged)"
+    if generated:
+        password_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(password + "\n")
+        return (f"admin account created; password (shown once): {password}\n"
+                f"  kept in {password_file} (readable by its owner only)")
+    return "admin account created with the password from ADMIN_PASSWORD"
+
+
+def _wait_for(rpc: RpcPool, service: str, method: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            rpc.call(service, method)
+            return
+        except (ServiceUnavailable, ServiceTimeout):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
+def _demo(settings) -> list[str]:
+    rpc = RpcPool(settings.amqp_uri, size=2, timeout=15)
+    done = []
+    try:
+        for service, probe in (("news", "list_categories"), ("analytics", "visitors")):
+            _wait_for(rpc, service, probe)
+        for category in demo.CATEGORIES:
+            rpc.call("news", "ensure_category", category)
+        article = demo.seed_article()
+        published = rpc.call("news", "list_articles", article["category"], 1, 100)["items"]
+        if any(item["title"] == article["title"] for item in published):
+            done.append("seed article already published")
+        else:
+            created = rpc.call("news", "create_article", article, "admin")
+            rpc.call("news", "publish_article", created["id"], "admin")
+            done.append(f"seed article published: /api/v1/news/{created['slug']}")
+        for document in demo.DOCUMENTS:
+            if rpc.call("documents", "find_document", document["number"]) is None:
+                rpc.call("documents", "create_document", document)
+                done.append(f"document {document['number']} registered")
+        base = rpc.call("analytics", "ensure_visitor_base", demo.VISITOR_BASE_TOTAL)
+        done.append(f"visitor counter continues from {base['base_total']}")
+    finally:
+        rpc.close()
+    return done
+
+
+def bootstrap() -> int:
+    settings = get_gateway_settings()
+    print(_admin(settings))
+    if settings.demo_data:
+        for line in _demo(settings):
+            print(f"demo: {line}")
+    else:
+        print("demo: skipped (DEMO_DATA=0)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="portal-admin", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("bootstrap", help="create the admin account and load the demo content")
+    args = parser.parse_args(argv)
+    configure_logging("portal-admin", os.environ.get("LOG_LEVEL", "WARNING"))
+    if args.command == "bootstrap":
+        return bootstrap()
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The documents service: the document register (MongoDB) and site-wide search (Elasticsearch)."""

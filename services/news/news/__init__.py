@@ -1,0 +1,1 @@
+"""The news service: categories, articles and their publishing workflow (``news.events``)."""
