@@ -42,8 +42,9 @@ def _publish_pending(collection: Collection, doc: dict[str, Any], publish: Publi
             log.exception("outbox event %s of %s/%s not published; will retry",
                           event.get("event_id"), collection.name, doc["_id"])
             return sent  # keep order: later events wait for the earlier one
-        collection.update_one({"_id": doc["_id"]},
-                              {"$pull": {OUTBOX_FIELD: {"event_id": event["event_id"]}}})
+        # pull the element as read back (whole-value match): FerretDB's $pull does not take a
+        # query condition such as {"event_id": ...}, and MongoDB matches this form as well
+        collection.update_one({"_id": doc["_id"]}, {"$pull": {OUTBOX_FIELD: event}})
         RELAYED.labels(collection.name, path).inc()
         sent += 1
     return sent

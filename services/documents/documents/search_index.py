@@ -105,13 +105,16 @@ class SearchIndex:
             pass
 
     def search(self, q: str, *, kind: str | None, page: int, per_page: int) -> dict[str, Any]:
+        # every word must occur somewhere in the document, diacritics optional: the folded
+        # fields share one analyzer, so cross_fields treats them as one field
         must_match = {"multi_match": {
-            "query": q, "type": "most_fields", "operator": "and",
-            "fields": ["title^3", "title.folded^2", "summary", "summary.folded",
-                       "body", "body.folded", "number.text^4"],
+            "query": q, "type": "cross_fields", "operator": "and",
+            "fields": ["title.folded^3", "summary.folded", "body.folded", "number.text^4"],
         }}
         should = [
-            # diacritic-exact phrases rank above folded ones
+            # words and phrases typed with their diacritics rank above folded-only matches
+            {"multi_match": {"query": q, "type": "most_fields", "boost": 2,
+                             "fields": ["title^3", "summary", "body"]}},
             {"match_phrase": {"title": {"query": q, "slop": 2, "boost": 4}}},
             {"match_phrase": {"title.folded": {"query": q, "slop": 2, "boost": 2}}},
             {"match_phrase": {"body": {"query": q, "slop": 3}}},

@@ -1,0 +1,57 @@
+"""Consumers count an event once, and poison never blocks a queue (analytics, real broker)."""
+from nameko.testing.services import entrypoint_hook
+
+from analytics.service import AnalyticsService
+from portal_common.events import new_event, utc_now_iso
+from portal_common.events.consumer import dead_letter_queue_name, event_handler
+from tests.bus import wait_until
+
+
+def _page_view(path="/tin-tuc"):
+    return new_event("gateway", "page_viewed", {"path": path, "referrer": None, "title": None,
+                                                "visitor": "0" * 32, "viewed_at": utc_now_iso()})
+
+
+def _total(container):
+    with entrypoint_hook(container, "visitors") as visitors:
+        return visitors()["total"]
+
+
+def test_a_redelivered_page_view_is_counted_once(start_service, bus):
+    container = start_service(AnalyticsService)
+    event = _page_view()
+    for _ in range(3):  # the broker may deliver the same event again; so may a republisher
+        bus.publish(event)
+    other = _page_view("/van-ban")
+    bus.publish(other)
+
+    assert wait_until(lambda: _total(container) == 2, timeout=10)
+    bus.publish(event)
+    bus.publish(other)
+    assert not wait_until(lambda: _total(container) != 2, timeout=2)
+
+
+def test_an_event_that_breaks_the_catalogue_goes_to_the_dead_letter_queue(start_service, bus):
+    container = start_service(AnalyticsService)
+    bus.publish_raw("gateway.events", "page_viewed", b'{"type": "page_viewed", "data": {}}')
+
+    dead = bus.get_one(dead_letter_queue_name("analytics"), timeout=10)
+    assert dead == {"type": "page_viewed", "data": {}}
+    assert _total(container) == 0
+
+
+class AlwaysFails:
+    name = "always_fails"
+
+    @event_handler("gateway", "page_viewed")
+    def handle_page_viewed(self, event):
+        raise RuntimeError("this handler cannot process anything")
+
+
+def test_a_handler_that_keeps_failing_sends_the_event_to_the_dead_letter_queue(start_service, bus):
+    start_service(AlwaysFails)
+    event = _page_view()
+    bus.publish(event)
+
+    dead = bus.get_one(dead_letter_queue_name("always_fails"), timeout=20)
+    assert dead is not None and dead["event_id"] == event["event_id"]

@@ -1,0 +1,98 @@
+"""Publishing an article: the write and its event cannot be separated (news service, real servers)."""
+from datetime import datetime, timedelta, timezone
+
+from nameko.testing.services import entrypoint_hook
+from pymongo import MongoClient
+
+from news.service import NewsService
+from portal_common.events import catalogue, new_event
+from portal_common.settings import get_settings
+
+ARTICLE = {
+    "title": "Hội nghị tuyên vận xã Bảo Nhai, huyện Bắc Hà",
+    "summary": "Quang cảnh hội nghị.",
+    "body_html": "<p>Nội dung <script>alert(1)</script><a href=\"javascript:alert(1)\">x</a></p>",
+    "category": "ban-tuyen-giao",
+    "credits": "Bài: Tiến Sỹ; Ảnh: Đồng Hồng - PT",
+}
+
+
+def _prepare(container):
+    with entrypoint_hook(container, "ensure_category") as ensure:
+        ensure({"slug": "tin-tuc-su-kien", "name": "Tin tức - Sự kiện"})
+        ensure({"slug": "ban-tuyen-giao", "name": "Ban Tuyên giáo", "parent": "tin-tuc-su-kien"})
+
+
+def _articles_collection():
+    settings = get_settings()
+    return MongoClient(settings.mongo_uri)[settings.database_name("news")]["articles"]
+
+
+def test_publishing_emits_one_valid_article_published_and_empties_the_outbox(start_service, bus):
+    bus.listen("news")
+    container = start_service(NewsService)
+    _prepare(container)
+    with entrypoint_hook(container, "create_article") as create:
+        draft = create(ARTICLE, "editor1")
+    with entrypoint_hook(container, "publish_article") as publish:
+        published = publish(draft["id"], "editor1")
+
+    events = bus.collect(count=2, timeout=3)
+    assert len(events) == 1
+    event = events[0]
+    catalogue.validate(event)
+    assert event["type"] == "article_published" and event["source"] == "news"
+    assert event["data"]["article_id"] == draft["id"]
+    assert event["data"]["category"] == {"slug": "ban-tuyen-giao", "name": "Ban Tuyên giáo"}
+    assert event["data"]["revision"] == published["revision"] == 2
+    assert _articles_collection().find_one({"_id": draft["id"]})["outbox"] == []
+
+
+def test_publishing_twice_changes_nothing_and_emits_nothing_more(start_service, bus):
+    bus.listen("news")
+    container = start_service(NewsService)
+    _prepare(container)
+    with entrypoint_hook(container, "create_article") as create:
+        draft = create(ARTICLE, "editor1")
+    with entrypoint_hook(container, "publish_article") as publish:
+        first = publish(draft["id"], "editor1")
+        second = publish(draft["id"], "editor1")
+    assert first == second
+    assert len(bus.collect(count=2, timeout=3)) == 1
+
+
+def test_an_event_left_in_an_outbox_by_a_crash_is_published_by_the_sweep(start_service, bus):
+    """Simulates a process that died after its write and before its relay."""
+    bus.listen("news")
+    container = start_service(NewsService)
+    _prepare(container)
+    with entrypoint_hook(container, "create_article") as create:
+        draft = create(ARTICLE, "editor1")
+    stranded = new_event("news", "article_published", {
+        "article_id": draft["id"], "slug": draft["slug"], "title": draft["title"],
+        "summary": "", "body_text": "Nội dung", "category": {"slug": "ban-tuyen-giao",
+                                                             "name": "Ban Tuyên giáo"},
+        "published_at": "2026-01-01T00:00:00.000Z", "revision": 2})
+    stranded["occurred_at"] = (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat(
+        timespec="milliseconds").replace("+00:00", "Z")
+    _articles_collection().update_one({"_id": draft["id"]}, {"$push": {"outbox": stranded}})
+
+    with entrypoint_hook(container, "relay_outbox") as sweep:
+        sweep()
+
+    events = bus.collect(count=1, timeout=5)
+    assert [e["event_id"] for e in events] == [stranded["event_id"]]
+    assert _articles_collection().find_one({"_id": draft["id"]})["outbox"] == []
+
+
+def test_article_html_is_sanitised_and_slugs_are_readable_ascii_and_unique(start_service):
+    container = start_service(NewsService)
+    _prepare(container)
+    with entrypoint_hook(container, "create_article") as create:
+        first = create(ARTICLE, "editor1")
+        second = create(ARTICLE, "editor1")
+    assert first["slug"] == "hoi-nghi-tuyen-van-xa-bao-nhai-huyen-bac-ha"
+    assert second["slug"] == "hoi-nghi-tuyen-van-xa-bao-nhai-huyen-bac-ha-2"
+    assert "<script" not in first["body_html"] and "javascript:" not in first["body_html"]
+    assert first["breadcrumb"] == [{"slug": "tin-tuc-su-kien", "name": "Tin tức - Sự kiện"},
+                                   {"slug": "ban-tuyen-giao", "name": "Ban Tuyên giáo"}]

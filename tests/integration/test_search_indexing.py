@@ -1,0 +1,69 @@
+"""Site-wide search: articles indexed from news events, documents from the register (real ES)."""
+from nameko.testing.services import entrypoint_hook
+
+from documents.service import DocumentsService
+from portal_common.events import new_event
+from tests.bus import wait_until
+
+
+def _article_event(article_id, revision, title, body="Nội dung bài viết."):
+    return new_event("news", "article_published", {
+        "article_id": article_id, "slug": "bai-viet", "title": title, "summary": "",
+        "body_text": body, "category": {"slug": "ban-tuyen-giao", "name": "Ban Tuyên giáo"},
+        "published_at": "2026-11-20T08:00:00.000Z", "revision": revision})
+
+
+def _search(container, q, **kwargs):
+    with entrypoint_hook(container, "search") as search:
+        return search(q, **kwargs)
+
+
+def test_a_published_article_is_found_without_diacritics_with_marked_highlights(start_service, bus):
+    container = start_service(DocumentsService)
+    bus.publish(_article_event("a1", 2, "Kết luận về nắm bắt dư luận xã hội trong CNVCLĐ"))
+
+    result = wait_until(lambda: _search(container, "ket luan du luan")["total"], timeout=10)
+    assert result == 1
+    hit = _search(container, "ket luan du luan")["items"][0]
+    assert hit["kind"] == "article" and hit["id"] == "a1"
+    assert "<mark>" in hit["highlight"]["title"]
+
+
+def test_exact_diacritics_rank_above_folded_matches(start_service, bus):
+    container = start_service(DocumentsService)
+    bus.publish(_article_event("folded", 2, "Bàn về luật lao động"))  # "bàn" is not "bản"
+    bus.publish(_article_event("exact", 2, "Bản luật lao động mới"))
+    assert wait_until(lambda: _search(container, "ban luat")["total"] == 2, timeout=10)
+
+    ranked = [hit["id"] for hit in _search(container, "Bản luật")["items"]]
+    assert ranked == ["exact", "folded"]
+
+
+def test_an_older_revision_arriving_late_does_not_overwrite_a_newer_one(start_service, bus):
+    container = start_service(DocumentsService)
+    bus.publish(_article_event("a2", 3, "Tiêu đề mới nhất"))
+    wait_until(lambda: _search(container, "moi nhat")["total"], timeout=10)
+    bus.publish(_article_event("a2", 2, "Tiêu đề cũ"))
+    bus.publish(_article_event("a3", 2, "Tín hiệu đã xử lý xong"))  # processed after the old one
+    wait_until(lambda: _search(container, "tin hieu")["total"], timeout=10)
+
+    assert _search(container, "tieu de cu")["total"] == 0
+    assert _search(container, "moi nhat")["total"] == 1
+
+
+def test_a_registered_document_is_searchable_and_announced(start_service, bus):
+    bus.listen("documents")
+    container = start_service(DocumentsService)
+    with entrypoint_hook(container, "create_document") as create:
+        doc = create({"number": "39-CT/TU", "type": "Chỉ thị", "issuer": "Tỉnh ủy Lào Cai",
+                      "issued_date": "2014-03-25",
+                      "title": "Tăng cường sự lãnh đạo đối với công tác nắm bắt dư luận xã hội",
+                      "text": "Chỉ thị về công tác nắm bắt, phản ánh dư luận xã hội."})
+
+    events = bus.collect(count=1, timeout=5)
+    assert events and events[0]["type"] == "document_indexed"
+    assert events[0]["data"]["document_id"] == doc["id"]
+    hits = _search(container, "chi thi 39", kind="document")["items"]
+    assert [h["id"] for h in hits] == [doc["id"]]
+    with entrypoint_hook(container, "find_document") as find:
+        assert find("39 ct/tu")["id"] == doc["id"]
