@@ -16,11 +16,11 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote, urlparse, urlunparse
 
 import pytest
 import requests
 
+from portal_common import rabbit_admin
 from tests.conftest import drop_namespace, new_namespace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,12 +37,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _management() -> tuple[str, tuple[str, str]]:
-    uri = urlparse(os.environ.get("RABBIT_MANAGEMENT_URI", "http://guest:guest@127.0.0.1:15672"))
-    base = urlunparse((uri.scheme, f"{uri.hostname}:{uri.port}", "", "", "", ""))
-    return base, (uri.username or "guest", uri.password or "guest")
 
 
 @dataclass
@@ -106,15 +100,10 @@ class Platform:
 @pytest.fixture(scope="session")
 def platform():
     namespace = new_namespace("e2e")
-    management, auth = _management()
-    vhost = namespace
-    requests.put(f"{management}/api/vhosts/{vhost}", auth=auth, timeout=10).raise_for_status()
-    requests.put(f"{management}/api/permissions/{vhost}/{auth[0]}", auth=auth, timeout=10,
-                 json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
-    amqp = urlparse(os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"))
+    amqp_uri = rabbit_admin.create_vhost(namespace)
     workdir = Path(tempfile.mkdtemp(prefix="portal-e2e-"))
     env = {**os.environ,
-           "AMQP_URI": urlunparse((amqp.scheme, amqp.netloc, "/" + quote(vhost), "", "", "")),
+           "AMQP_URI": amqp_uri,
            "PORTAL_NAMESPACE": namespace, "PORTAL_VAR_DIR": str(workdir / "var"),
            "ADMIN_PASSWORD": ADMIN_PASSWORD, "DEMO_DATA": "1", "RPC_TIMEOUT_S": "3",
            "GATEWAY_WORKERS": "1", "GATEWAY_THREADS": "8", "LOG_LEVEL": "INFO"}
@@ -130,7 +119,7 @@ def platform():
     finally:
         for name in list(platform.processes):
             platform.stop(name)
-        requests.delete(f"{management}/api/vhosts/{vhost}", auth=auth, timeout=10)
+        rabbit_admin.delete_vhost(namespace)
         drop_namespace(namespace)
 
 

@@ -1,0 +1,99 @@
+"""Measuring and reporting: latency samples, percentiles, throughput, the results table."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import threading
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@dataclass
+class Figure:
+    name: str          # what was measured
+    mode: str          # "serial" or "8 concurrent"
+    calls: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def per_second(self) -> float:
+        return self.calls / self.seconds
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def measure(name: str, make_caller: Callable[[], Callable[[int], None]], *, calls: int,
+            concurrency: int = 1, warmup: int = 50) -> Figure:
+    """Run ``calls`` calls spread over ``concurrency`` threads, each with its own caller."""
+    per_thread = calls // concurrency
+    latencies: list[list[float]] = [[] for _ in range(concurrency)]
+    callers = [make_caller() for _ in range(concurrency)]
+    for caller in callers:
+        for i in range(warmup // concurrency or 1):
+            caller(i)
+    barrier = threading.Barrier(concurrency + 1)
+
+    def work(index: int) -> None:
+        caller, samples = callers[index], latencies[index]
+        barrier.wait()
+        for i in range(per_thread):
+            started = time.perf_counter()
+            caller(i)
+            samples.append(time.perf_counter() - started)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    samples = [s for chunk in latencies for s in chunk]
+    return Figure(name=name, mode="serial" if concurrency == 1 else f"{concurrency} concurrent",
+                  calls=len(samples), seconds=elapsed,
+                  p50_ms=statistics.median(samples) * 1000, p99_ms=percentile(samples, 0.99) * 1000)
+
+
+def machine() -> dict:
+    return {"cpus": os.cpu_count(), "python": platform.python_version(),
+            "system": f"{platform.system()} {platform.release()}",
+            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+def report(bench: str, title: str, pairs: list[tuple[Figure, Figure]], notes: str = "") -> str:
+    """Print and save a table: each measured figure beside its baseline, with ratios."""
+    lines = [f"## {title}", "", f"{machine()['date']}, {machine()['cpus']} CPUs, "
+             f"Python {machine()['python']}. {notes}".strip(), "",
+             "| measured | mode | calls/s | p50 ms | p99 ms | baseline | calls/s | p50 ms | p99 ms "
+             "| throughput ratio | p50 ratio | p99 ratio |",
+             "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
+    for measured, baseline in pairs:
+        lines.append(
+            f"| {measured.name} | {measured.mode} | {measured.per_second:,.0f} | "
+            f"{measured.p50_ms:.2f} | {measured.p99_ms:.2f} | {baseline.name} | "
+            f"{baseline.per_second:,.0f} | {baseline.p50_ms:.2f} | {baseline.p99_ms:.2f} | "
+            f"{measured.per_second / baseline.per_second:.2f}× | "
+            f"{measured.p50_ms / baseline.p50_ms:.2f}× | {measured.p99_ms / baseline.p99_ms:.2f}× |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{bench}.md").write_text(text, encoding="utf-8")
+    (RESULTS / f"{bench}.json").write_text(json.dumps({
+        "machine": machine(),
+        "pairs": [{"measured": {**asdict(m), "per_second": m.per_second},
+                   "baseline": {**asdict(b), "per_second": b.per_second}} for m, b in pairs],
+    }, indent=2, ensure_ascii=False), encoding="utf-8")
+    return text
