@@ -13,3 +13,11 @@ keepalive = 5
 accesslog = None  # the app logs requests as JSON itself
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+
+def worker_exit(server, worker):
+    """Publish the page views still buffered before a worker goes away (restart, scale down)."""
+    from gateway.wsgi import app
+
+    if not app.extensions["pageviews"].stop():
+        server.log.warning("page views still buffered at exit were not published")

@@ -87,6 +87,8 @@ class PageViewPublisher:
             time.sleep(0.05)
         return self.buffer.empty()
 
-    def stop(self) -> None:
-        self.flush()
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Drain the buffer (up to ``timeout``) and stop the thread; False if events remain."""
+        drained = self.flush(timeout) if self._thread is not None else self.buffer.empty()
         self._stopping.set()
+        return drained
