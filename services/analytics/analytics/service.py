@@ -1,7 +1,7 @@
 """AnalyticsService: counts page views from ``gateway.page_viewed`` and serves the counter."""
 from __future__ import annotations
 
-from nameko.rpc import rpc
+from portal_common.entrypoints import rpc
 
 from portal_common.errors import Invalid
 from portal_common.events.consumer import event_handler

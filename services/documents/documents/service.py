@@ -5,8 +5,8 @@ import logging
 
 from elasticsearch import ConnectionError as ElasticsearchConnectionError
 from elasticsearch import ConnectionTimeout as ElasticsearchTimeout
-from nameko.rpc import rpc
 from nameko.timer import timer
+from portal_common.entrypoints import rpc
 from portal_common.errors import validated
 from portal_common.events import outbox
 from portal_common.events.consumer import event_handler

@@ -5,7 +5,7 @@ ops endpoints and reports whether its database is reachable.
 """
 from __future__ import annotations
 
-from nameko.rpc import rpc
+from portal_common.entrypoints import rpc
 
 from portal_common.mongo import MongoStore
 from portal_common.observability import Instrumentation, OpsEndpoints, check

@@ -1,8 +1,8 @@
 """NewsService: the newsroom's RPC entrypoints. Thin: validate, call the store, relay events."""
 from __future__ import annotations
 
-from nameko.rpc import rpc
 from nameko.timer import timer
+from portal_common.entrypoints import rpc
 from portal_common.errors import validated
 from portal_common.events import outbox
 from portal_common.events.publisher import EventPublisher
