@@ -13,6 +13,7 @@ import time
 from typing import Callable
 
 from nameko.extensions import DependencyProvider
+from nameko.rpc import Rpc
 from nameko.web.handlers import http
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 
@@ -39,11 +40,17 @@ class Instrumentation(DependencyProvider):
 
     def worker_result(self, worker_ctx, result=None, exc_info=None):
         started = self._started.pop(id(worker_ctx), None)
-        if started is not None:
-            outcome = "ok" if exc_info is None else exc_info[0].__name__
-            ENTRYPOINT_SECONDS.labels(self.container.service_name,
-                                      worker_ctx.entrypoint.method_name, outcome
-                                      ).observe(time.perf_counter() - started)
+        if started is None:
+            return
+        elapsed = time.perf_counter() - started
+        outcome = "ok" if exc_info is None else exc_info[0].__name__
+        method = worker_ctx.entrypoint.method_name
+        ENTRYPOINT_SECONDS.labels(self.container.service_name, method, outcome).observe(elapsed)
+        # one line per RPC call (its correlation id comes from the log filter); event handlers
+        # and timers only at DEBUG, since page views alone can be thousands a second
+        level = logging.INFO if isinstance(worker_ctx.entrypoint, Rpc) else logging.DEBUG
+        log.log(level, "%s.%s %s in %.1f ms", self.container.service_name, method, outcome,
+                elapsed * 1000)
 
     def get_dependency(self, worker_ctx):
         return None

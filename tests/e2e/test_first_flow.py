@@ -59,7 +59,7 @@ def test_a_page_view_beacon_raises_the_visitor_total_by_exactly_one(api):
                           != after["total"], timeout=2)
 
 
-def test_an_event_subscriber_sees_article_published_on_the_bus(platform, api, admin_token):
+def test_an_event_subscriber_sees_article_published_with_the_request_id(platform, api, admin_token):
     tail = subprocess.Popen(
         [str(ROOT / ".venv/bin/events"), "tail", "--source", "news", "--type",
          "article_published", "--count", "1", "--timeout", "30"],
@@ -69,10 +69,16 @@ def test_an_event_subscriber_sees_article_published_on_the_bus(platform, api, ad
         created = api.post("/api/v1/news", headers=_auth(admin_token), json={
             "title": f"Bản tin Công đoàn số {uuid.uuid4().hex[:4]}",
             "body_html": "<p>Nội dung</p>", "category": "ban-tuyen-giao"}).json()
-        api.post(f"/api/v1/news/{created['id']}/publish", headers=_auth(admin_token))
+        request_id = f"e2e-{uuid.uuid4().hex}"
+        response = api.post(f"/api/v1/news/{created['id']}/publish",
+                            headers={**_auth(admin_token), "X-Request-ID": request_id})
+        assert response.headers["X-Request-ID"] == request_id
         out, _ = tail.communicate(timeout=40)
     finally:
         tail.kill()
     assert tail.returncode == 0
     event = json.loads(out.strip().splitlines()[-1])
     assert event["type"] == "article_published" and event["data"]["article_id"] == created["id"]
+    # the request's id travelled gateway → RPC → news service → outbox → event
+    assert event["correlation_id"] == request_id
+    assert request_id in platform.log_tail("news", lines=200)

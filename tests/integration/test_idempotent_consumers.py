@@ -55,3 +55,19 @@ def test_a_handler_that_keeps_failing_sends_the_event_to_the_dead_letter_queue(s
 
     dead = bus.get_one(dead_letter_queue_name("always_fails"), timeout=20)
     assert dead is not None and dead["event_id"] == event["event_id"]
+
+
+def test_an_undecodable_message_is_dead_lettered_counted_and_does_not_stop_the_service(
+        start_service, bus):
+    from prometheus_client import REGISTRY
+
+    container = start_service(AnalyticsService)
+    bus.publish_raw("gateway.events", "page_viewed", b"not even json")
+    queue = dead_letter_queue_name("analytics")
+
+    def depth():
+        return REGISTRY.get_sample_value("portal_dead_letter_messages", {"queue": queue})
+
+    assert wait_until(lambda: depth() == 1, timeout=15)
+    bus.publish(_page_view())
+    assert wait_until(lambda: _total(container) == 1, timeout=10)

@@ -17,13 +17,18 @@ record replays the event once more (at-least-once delivery).
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+import threading
+import time
+from datetime import datetime, timedelta, timezone
 
 from kombu import Connection, Exchange, Queue
 from nameko.events import EventHandler
 from nameko.extensions import SharedExtension
-from prometheus_client import Counter
-from pymongo.errors import DuplicateKeyError
+from nameko.messaging import QueueConsumer
+from prometheus_client import REGISTRY, Counter
+from prometheus_client.core import GaugeMetricFamily
+from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from portal_common.events import catalogue
 from portal_common.mongo import make_client
@@ -33,10 +38,14 @@ log = logging.getLogger(__name__)
 
 DEAD_LETTER_EXCHANGE = "dead-letters"
 DELIVERY_LIMIT = 5
+# how long an event id is remembered; redeliveries and outbox re-sends come within minutes.
+# (FerretDB has no TTL indexes, so the inbox prunes itself.)
+PROCESSED_RETENTION = timedelta(days=30)
+PRUNE_INTERVAL_S = 3600
 
 EVENTS_CONSUMED = Counter(
     "portal_events_consumed_total", "Events received by handlers, by outcome",
-    ["consumer", "type", "outcome"])  # outcome: processed | duplicate | failed | rejected
+    ["consumer", "type", "outcome"])  # processed | duplicate | failed | rejected | undecodable
 
 
 def dead_letter_queue_name(service_name: str) -> str:
@@ -50,6 +59,18 @@ class Inbox(SharedExtension):
         self.client = make_client(f"{self.container.service_name}-inbox", pool_size=20)
         db = self.client[get_settings().database_name(self.container.service_name)]
         self.collection = db["processed_events"]
+        self._next_prune = 0.0
+
+    def prune(self) -> int:
+        """Forget event ids older than the retention; returns how many were removed."""
+        self._next_prune = time.monotonic() + PRUNE_INTERVAL_S
+        cutoff = datetime.now(timezone.utc) - PROCESSED_RETENTION
+        try:
+            self.collection.create_index([("processed_at", ASCENDING)])
+            return self.collection.delete_many({"processed_at": {"$lt": cutoff}}).deleted_count
+        except PyMongoError as exc:
+            log.warning("processed events not pruned: %s", exc)
+            return 0
 
     def seen(self, consumer: str, event_id: str) -> bool:
         return self.collection.find_one({"_id": f"{consumer}:{event_id}"}, {"_id": 1}) is not None
@@ -63,6 +84,8 @@ class Inbox(SharedExtension):
             })
         except DuplicateKeyError:
             pass  # a concurrent redelivery recorded it first
+        if time.monotonic() >= self._next_prune:
+            self.prune()
 
     def stop(self):
         self.client.close()
@@ -70,8 +93,29 @@ class Inbox(SharedExtension):
     kill = stop
 
 
+class RejectingQueueConsumer(QueueConsumer):
+    """Nameko's queue consumer, except that a body that cannot even be decoded is dead-lettered.
+
+    Without this, kombu raises the decode error inside the consumer loop and the whole service
+    stops consuming: one malformed message would take the service down.
+    """
+
+    def get_consumers(self, consumer_cls, channel):
+        consumers = super().get_consumers(consumer_cls, channel)
+        for consumer in consumers:
+            consumer.on_decode_error = self._reject_undecodable
+        return consumers
+
+    def _reject_undecodable(self, message, exc):
+        queue = message.delivery_info.get("routing_key", "?")
+        log.error("undecodable message (%s) rejected to the dead-letter queue: %s", queue, exc)
+        EVENTS_CONSUMED.labels(self.container.service_name, queue, "undecodable").inc()
+        message.reject(requeue=False)
+
+
 class ReliableEventHandler(EventHandler):
     inbox = Inbox()
+    queue_consumer = RejectingQueueConsumer()
 
     def __init__(self, source_service, event_type, **kwargs):
         catalogue.spec_for(source_service, event_type)  # fail at import if unknown
@@ -102,6 +146,7 @@ class ReliableEventHandler(EventHandler):
                     durable=True, queue_arguments={"x-queue-type": "quorum"})
         with Connection(self.container.config["AMQP_URI"]) as conn:
             dlq(conn.default_channel).declare()
+        DeadLetterDepth.watch(dlq.name, self.container.config["AMQP_URI"])
 
     def handle_message(self, body, message):
         try:
@@ -125,6 +170,34 @@ class ReliableEventHandler(EventHandler):
         else:
             EVENTS_CONSUMED.labels(self.consumer_name, self.event_type, "failed").inc()
         super().handle_message_processed(message, result, exc_info)
+
+
+class DeadLetterDepth:
+    """Prometheus gauge ``portal_dead_letter_messages{queue}``, read from the broker at scrape."""
+
+    _queues: dict[str, str] = {}
+    _lock = threading.Lock()
+    _registered = False
+
+    @classmethod
+    def watch(cls, queue: str, amqp_uri: str) -> None:
+        with cls._lock:
+            cls._queues[queue] = amqp_uri
+            if not cls._registered:
+                REGISTRY.register(cls())
+                cls._registered = True
+
+    def collect(self):
+        gauge = GaugeMetricFamily("portal_dead_letter_messages",
+                                  "Messages waiting in a dead-letter queue", labels=["queue"])
+        for queue, amqp_uri in list(self._queues.items()):
+            try:
+                with Connection(amqp_uri, connect_timeout=1) as conn:
+                    depth = conn.default_channel.queue_declare(queue, passive=True).message_count
+                gauge.add_metric([queue], depth)
+            except Exception as exc:  # a scrape must not fail because the broker is away
+                log.debug("depth of %s unknown: %s", queue, exc)
+        yield gauge
 
 
 event_handler = ReliableEventHandler.decorator
