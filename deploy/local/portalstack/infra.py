@@ -363,10 +363,7 @@ class Elasticsearch(Server):
     start_timeout = 120.0
     stop_timeout = 60.0
 
-    @property
-    def launcher(self) -> Path:
-        # PORTAL_ES_LAUNCHER_DIR exists only to try this stack with a stand-in launcher.
-        return Path(os.environ.get("PORTAL_ES_LAUNCHER_DIR") or DEPLOY / "elasticsearch")
+    launcher = DEPLOY / "elasticsearch"
 
     def answers(self) -> bool:
         return net.http_answers(self.url.rstrip("/") + "/", timeout=2.0)
