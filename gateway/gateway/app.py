@@ -38,8 +38,7 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     configure_logging("gateway", settings.log_level)
 
     app = Flask(__name__)
-    app.config.update(SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_body_bytes,
-                      JSON_AS_ASCII=False)
+    app.config.update(SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_body_bytes)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
 

@@ -3,7 +3,7 @@ import pytest
 from nameko.exceptions import deserialize, serialize
 
 from portal_common.errors import Conflict, Forbidden, Invalid, NotFound, validated
-from news.schemas import ArticleDraft
+from portal_common.schemas.news import ArticleDraft
 
 
 @pytest.mark.parametrize("error_cls, status", [(NotFound, 404), (Invalid, 422), (Conflict, 409),

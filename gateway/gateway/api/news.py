@@ -6,22 +6,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.accounts import require_roles
 from gateway.inputs import json_body, query_args
+from portal_common.schemas.news import ArticleDraft
 
 bp = Blueprint("news", __name__, url_prefix="/api/v1")
-
-
-class ArticleBody(BaseModel):
-    """What an editor sends to create an article; the news service validates it again."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    title: str = Field(min_length=3, max_length=300)
-    summary: str = Field("", max_length=2000)
-    body_html: str = Field(min_length=1, max_length=1_000_000)
-    category: str = Field(max_length=120)
-    credits: str | None = Field(None, max_length=300)
-    source_unit: str | None = Field(None, max_length=200)
-    tags: list[str] = Field(default_factory=list, max_length=30)
 
 
 class NewsQuery(BaseModel):
@@ -60,7 +47,7 @@ def get_news(slug: str):
 @require_roles("admin", "editor")
 def create_news():
     """Create a draft (editor, admin): 201 with the article. 422 names each invalid field."""
-    article = _rpc().call("news", "create_article", json_body(ArticleBody).model_dump(),
+    article = _rpc().call("news", "create_article", json_body(ArticleDraft).model_dump(),
                           g.user["sub"])
     return jsonify(article), 201
 

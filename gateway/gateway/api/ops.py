@@ -1,9 +1,7 @@
 """Ops endpoints: liveness, readiness of the three servers, Prometheus metrics."""
 from __future__ import annotations
 
-import socket
-from urllib.parse import urlparse
-
+import pika
 import requests
 from flask import Blueprint, Response, current_app, jsonify
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -14,16 +12,14 @@ bp = Blueprint("ops", __name__)
 PROBE_TIMEOUT_S = 1.5
 
 
-def _tcp(uri: str, default_port: int) -> None:
-    parsed = urlparse(uri)
-    with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port),
-                                  timeout=PROBE_TIMEOUT_S) as sock:
-        if parsed.scheme.startswith("amqp"):
-            # a broker greets the AMQP header with its Connection.Start frame
-            sock.sendall(b"AMQP\x00\x00\x09\x01")
-            sock.settimeout(PROBE_TIMEOUT_S)
-            if sock.recv(1)[:1] != b"\x01":
-                raise ConnectionError("not an AMQP 0-9-1 broker")
+def _amqp(uri: str) -> None:
+    """A full AMQP handshake and a clean close (a bare TCP probe makes the broker log warnings)."""
+    params = pika.URLParameters(uri)
+    params.connection_attempts = 1
+    params.socket_timeout = PROBE_TIMEOUT_S
+    params.blocked_connection_timeout = PROBE_TIMEOUT_S
+    params.stack_timeout = PROBE_TIMEOUT_S * 2
+    pika.BlockingConnection(params).close()
 
 
 @bp.get("/healthz")
@@ -39,7 +35,7 @@ def readyz():
     settings = current_app.config["SETTINGS"]
     mongo = current_app.extensions["mongo"]
     checks = [
-        check("rabbitmq", lambda: _tcp(settings.amqp_uri, 5672)),
+        check("rabbitmq", lambda: _amqp(settings.amqp_uri)),
         check("mongodb", lambda: mongo.admin.command("ping")),
         check("elasticsearch", lambda: requests.get(
             settings.elasticsearch_url.rstrip("/") + "/_cluster/health",

@@ -1,13 +1,12 @@
 """Site-wide search and the document register."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, current_app, jsonify
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.accounts import require_roles
 from gateway.inputs import json_body, query_args
+from portal_common.schemas.documents import DocumentIn
 
 bp = Blueprint("search", __name__, url_prefix="/api/v1")
 
@@ -18,17 +17,6 @@ class SearchQuery(BaseModel):
     q: str = Field(min_length=1, max_length=200)
     page: int = Field(1, ge=1, le=100)
     per_page: int = Field(10, ge=1, le=50)
-
-
-class DocumentBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    number: str = Field(min_length=1, max_length=100)
-    type: str = Field(min_length=1, max_length=60)
-    issuer: str = Field(min_length=1, max_length=200)
-    issued_date: date | None = None
-    title: str = Field(min_length=3, max_length=1000)
-    text: str = Field("", max_length=2_000_000)
 
 
 def _rpc():
@@ -53,6 +41,6 @@ def get_document(document_id: str):
 @require_roles("admin", "editor")
 def create_document():
     """Register a document (editor, admin): 201; 409 if its number is already registered."""
-    body = json_body(DocumentBody).model_dump(mode="json")
+    body = json_body(DocumentIn).model_dump(mode="json")
     return jsonify(_rpc().call("documents", "create_document", body)), 201
 

@@ -11,7 +11,7 @@ from pymongo.errors import DuplicateKeyError
 from portal_common.errors import Conflict, NotFound
 from portal_common.events import new_event, outbox
 
-from documents.schemas import DocumentIn
+from portal_common.schemas.documents import DocumentIn
 
 
 class DocumentRegister:

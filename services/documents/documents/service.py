@@ -15,7 +15,7 @@ from portal_common.mongo import MongoStore
 from portal_common.observability import Instrumentation, OpsEndpoints, check
 
 from documents.register import DocumentRegister
-from documents.schemas import DocumentIn, SearchQuery
+from portal_common.schemas.documents import DocumentIn, SearchQuery
 from documents.search_index import SearchIndexProvider
 
 log = logging.getLogger(__name__)

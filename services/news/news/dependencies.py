@@ -13,7 +13,7 @@ from portal_common.errors import Conflict, Invalid, NotFound
 from portal_common.events import new_event
 from portal_common.events import outbox
 
-from news.schemas import ArticleDraft, CategoryIn
+from portal_common.schemas.news import ArticleDraft, CategoryIn
 from news.text import make_slug, plain_text, sanitize_html
 
 DRAFT, PUBLISHED = "draft", "published"

@@ -10,7 +10,7 @@ from portal_common.mongo import MongoStore
 from portal_common.observability import Instrumentation, OpsEndpoints, check
 
 from news.dependencies import ArticleStore
-from news.schemas import ArticleDraft, CategoryIn, Page
+from portal_common.schemas.news import ArticleDraft, CategoryIn, Page
 
 
 

@@ -1,9 +1,9 @@
-"""Payloads the news service accepts over RPC, validated with pydantic."""
+"""Payloads of the news service: what editors send through the gateway and over RPC."""
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+from portal_common.schemas import SLUG_PATTERN
 
 
 class ArticleDraft(BaseModel):

@@ -1,4 +1,4 @@
-"""Payloads of the documents service, validated with pydantic."""
+"""Payloads of the documents service: the register and search."""
 from __future__ import annotations
 
 from datetime import date
