@@ -67,3 +67,26 @@ def test_a_registered_document_is_searchable_and_announced(start_service, bus):
     assert [h["id"] for h in hits] == [doc["id"]]
     with entrypoint_hook(container, "find_document") as find:
         assert find("39 ct/tu")["id"] == doc["id"]
+
+
+def test_a_document_stored_while_elasticsearch_was_down_is_indexed_when_it_returns(
+        start_service, monkeypatch):
+    from portal_common.settings import get_settings
+
+    working_url = get_settings().elasticsearch_url
+    monkeypatch.setenv("ELASTICSEARCH_URL", "http://127.0.0.1:9")  # nothing listens there
+    get_settings.cache_clear()
+    without_search = start_service(DocumentsService)  # starts although the engine is down
+    with entrypoint_hook(without_search, "create_document") as create:
+        doc = create({"number": "45/2019/QH14", "type": "Bộ luật", "issuer": "Quốc hội",
+                      "title": "Bộ luật Lao động", "text": "Bộ luật Lao động năm 2019."})
+    without_search.stop()
+
+    monkeypatch.setenv("ELASTICSEARCH_URL", working_url)
+    get_settings.cache_clear()
+    container = start_service(DocumentsService)
+    with entrypoint_hook(container, "catch_up") as catch_up:
+        wait_until(lambda: catch_up() or _search(container, "bo luat lao dong")["total"],
+                   timeout=15)
+    hits = _search(container, "bo luat lao dong")["items"]
+    assert [h["id"] for h in hits] == [doc["id"]]

@@ -20,7 +20,7 @@ class DocumentRegister:
 
     def ensure_indexes(self) -> None:
         self.documents.create_index("number_key", unique=True)
-        self.documents.create_index("indexed_revision")
+        self.documents.create_index("needs_indexing")
 
     @staticmethod
     def number_key(number: str) -> str:
@@ -35,7 +35,7 @@ class DocumentRegister:
             "type": document.type, "issuer": document.issuer,
             "issued_date": document.issued_date.isoformat() if document.issued_date else None,
             "title": document.title, "text": document.text,
-            "revision": 1, "indexed_revision": 0,
+            "revision": 1, "indexed_revision": 0, "needs_indexing": True,
             "created_at": now, "updated_at": now, "outbox": [],
         }
         try:
@@ -58,14 +58,15 @@ class DocumentRegister:
         event = new_event("documents", "document_indexed", {
             "document_id": doc["_id"], "number": doc["number"], "type": doc["type"],
             "title": doc["title"], "issued_date": doc.get("issued_date")})
-        update = {"$set": {"indexed_revision": doc["revision"]}}
+        update = {"$set": {"indexed_revision": doc["revision"], "needs_indexing": False}}
         update.update(outbox.stage([event]))
         self.documents.update_one({"_id": doc["_id"], "indexed_revision": {"$lt": doc["revision"]}},
                                   update)
 
     def not_indexed(self, limit: int = 100) -> list[dict[str, Any]]:
-        return [d for d in self.documents.find({}, {"outbox": 0}).limit(limit * 10)
-                if d.get("indexed_revision", 0) < d.get("revision", 1)][:limit]
+        """Documents whose current revision is not in the search index yet (a flag, because
+        FerretDB cannot compare two fields of a document in a query)."""
+        return list(self.documents.find({"needs_indexing": True}, {"outbox": 0}).limit(limit))
 
     @staticmethod
     def to_public(doc: dict[str, Any]) -> dict[str, Any]:

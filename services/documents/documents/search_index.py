@@ -8,9 +8,12 @@ so "ket luan du luan" finds "Kết luận … dư luận".
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
-from elasticsearch import ConflictError, Elasticsearch, NotFoundError
+import eventlet
+from elasticsearch import (ApiError, BadRequestError, ConflictError, Elasticsearch,
+                           NotFoundError, TransportError)
 from nameko.extensions import DependencyProvider
 
 from portal_common.settings import get_settings
@@ -69,31 +72,50 @@ class SearchIndex:
     def __init__(self, client: Elasticsearch, alias: str):
         self.client = client
         self.alias = alias
+        self.ready = False
+        self._ensure_lock = threading.Lock()
 
     @property
     def current_index(self) -> str:
         return f"{self.alias}-v{INDEX_VERSION}"
 
     def ensure(self) -> None:
-        """Create the versioned index and point the alias at it, unless already there."""
-        if self.client.indices.exists_alias(name=self.alias):
+        """Create the versioned index and point the alias at it, unless already there.
+
+        Safe to call concurrently and from several processes: whoever comes second finds the
+        index (or the alias) already there.
+        """
+        if self.ready:
             return
-        if not self.client.indices.exists(index=self.current_index):
-            self.client.indices.create(
-                index=self.current_index,
-                settings={"number_of_shards": 1, "number_of_replicas": 0, "analysis": ANALYSIS},
-                mappings=MAPPINGS)
-        self.client.indices.update_aliases(actions=[
-            {"add": {"index": self.current_index, "alias": self.alias, "is_write_index": True}}])
+        with self._ensure_lock:
+            if self.ready:
+                return
+            if not self.client.indices.exists_alias(name=self.alias):
+                try:
+                    self.client.indices.create(
+                        index=self.current_index,
+                        settings={"number_of_shards": 1, "number_of_replicas": 0,
+                                  "analysis": ANALYSIS},
+                        mappings=MAPPINGS)
+                except BadRequestError as exc:
+                    if exc.error != "resource_already_exists_exception":
+                        raise
+                self.client.indices.update_aliases(actions=[
+                    {"add": {"index": self.current_index, "alias": self.alias,
+                             "is_write_index": True}}])
+            self.ready = True
 
     def put(self, doc_id: str, document: dict[str, Any], revision: int) -> bool:
         """Index a document at a revision; an older or equal revision is ignored (returns False).
 
         External versioning makes indexing idempotent and safe when events arrive out of order.
         """
+        self.ensure()
         try:
+            # require_alias: never let a write auto-create a bare index under the alias's name
             self.client.index(index=self.alias, id=doc_id, document=document,
-                              version=revision, version_type="external", refresh="wait_for")
+                              version=revision, version_type="external", refresh="wait_for",
+                              require_alias=True)
             return True
         except ConflictError:
             return False
@@ -122,6 +144,7 @@ class SearchIndex:
         query: dict[str, Any] = {"bool": {"must": [must_match], "should": should}}
         if kind:
             query["bool"]["filter"] = [{"term": {"kind": kind}}]
+        self.ensure()
         result = self.client.search(index=self.alias, query=query, highlight=HIGHLIGHT,
                                     from_=(page - 1) * per_page, size=per_page,
                                     track_total_hits=True)
@@ -150,7 +173,21 @@ class SearchIndexProvider(DependencyProvider):
         self.index = SearchIndex(self.client, settings.index_name("search"))
 
     def start(self):
-        self.index.ensure()
+        # in the background: the service starts while Elasticsearch is down (its /readyz says
+        # so) and creates the index and alias as soon as the search engine answers
+        self.container.spawn_managed_thread(self._ensure_index, identifier="ensure_search_index")
+
+    def _ensure_index(self):
+        delay = 0.5
+        while True:
+            try:
+                self.index.ensure()
+                return
+            except (TransportError, ApiError) as exc:
+                log.warning("search index not ready yet (%s); retrying in %.0fs",
+                            type(exc).__name__, delay)
+                eventlet.sleep(delay)
+                delay = min(delay * 2, 30)
 
     def get_dependency(self, worker_ctx) -> SearchIndex:
         return self.index
