@@ -5,17 +5,13 @@ streams, no TTL indexes; single-document atomic updates carry the outbox instead
 """
 from __future__ import annotations
 
-import logging
-
-import eventlet
 from nameko.extensions import DependencyProvider
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 from pymongo.database import Database
 
 from portal_common.settings import get_settings
-
-log = logging.getLogger(__name__)
+from portal_common.startup import prepare_in_background
 
 
 def make_client(app_name: str, pool_size: int = 50) -> MongoClient:
@@ -53,21 +49,8 @@ class MongoStore(DependencyProvider):
 
     def start(self):
         if hasattr(self.store, "ensure_indexes"):
-            # in the background: a service whose database is down still starts, reports
-            # "not ready" on /readyz, answers 503, and creates its indexes once the database is back
-            self.container.spawn_managed_thread(self._ensure_indexes, identifier="ensure_indexes")
-
-    def _ensure_indexes(self):
-        delay = 0.5
-        while True:
-            try:
-                self.store.ensure_indexes()
-                return
-            except PyMongoError as exc:
-                log.warning("indexes of %s not created yet (%s); retrying in %.0fs",
-                            self.container.service_name, type(exc).__name__, delay)
-                eventlet.sleep(delay)
-                delay = min(delay * 2, 30)
+            prepare_in_background(self.container, self.store.ensure_indexes,
+                                  what="MongoDB indexes", retry_on=(PyMongoError,))
 
     def get_dependency(self, worker_ctx):
         return self.store

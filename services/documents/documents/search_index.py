@@ -7,18 +7,15 @@ so "ket luan du luan" finds "Kết luận … dư luận".
 """
 from __future__ import annotations
 
-import logging
 import threading
 from typing import Any
 
-import eventlet
 from elasticsearch import (ApiError, BadRequestError, ConflictError, Elasticsearch,
                            NotFoundError, TransportError)
 from nameko.extensions import DependencyProvider
 
 from portal_common.settings import get_settings
-
-log = logging.getLogger(__name__)
+from portal_common.startup import prepare_in_background
 
 INDEX_VERSION = 1
 
@@ -173,21 +170,8 @@ class SearchIndexProvider(DependencyProvider):
         self.index = SearchIndex(self.client, settings.index_name("search"))
 
     def start(self):
-        # in the background: the service starts while Elasticsearch is down (its /readyz says
-        # so) and creates the index and alias as soon as the search engine answers
-        self.container.spawn_managed_thread(self._ensure_index, identifier="ensure_search_index")
-
-    def _ensure_index(self):
-        delay = 0.5
-        while True:
-            try:
-                self.index.ensure()
-                return
-            except (TransportError, ApiError) as exc:
-                log.warning("search index not ready yet (%s); retrying in %.0fs",
-                            type(exc).__name__, delay)
-                eventlet.sleep(delay)
-                delay = min(delay * 2, 30)
+        prepare_in_background(self.container, self.index.ensure,
+                              what="the search index and alias", retry_on=(TransportError, ApiError))
 
     def get_dependency(self, worker_ctx) -> SearchIndex:
         return self.index
