@@ -77,3 +77,20 @@ def validated(model, payload):
         return model.model_validate(payload if payload is not None else {})
     except ValidationError as exc:
         raise Invalid("invalid input", field_errors_from_pydantic(exc)) from None
+
+
+def _backend_unavailable() -> tuple[type[BaseException], ...]:
+    """Exceptions meaning "a backend does not answer right now" (worth waiting out)."""
+    from pymongo.errors import ConnectionFailure
+
+    errors: list[type[BaseException]] = [ConnectionFailure, Unavailable]
+    try:  # only the services that use Elasticsearch have its transport installed
+        from elastic_transport import ConnectionError as EsConnectionError
+        from elastic_transport import ConnectionTimeout as EsConnectionTimeout
+        errors += [EsConnectionError, EsConnectionTimeout]
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+BACKEND_UNAVAILABLE = _backend_unavailable()

@@ -71,3 +71,25 @@ def test_an_undecodable_message_is_dead_lettered_counted_and_does_not_stop_the_s
     assert wait_until(lambda: depth() == 1, timeout=15)
     bus.publish(_page_view())
     assert wait_until(lambda: _total(container) == 1, timeout=10)
+
+
+def test_events_wait_out_a_database_outage_instead_of_being_dead_lettered(
+        start_service, bus, monkeypatch):
+    from portal_common.settings import get_settings
+
+    working_uri = get_settings().mongo_uri
+    monkeypatch.setenv("MONGO_URI", "mongodb://127.0.0.1:9/")  # nothing listens there
+    monkeypatch.setenv("MONGO_TIMEOUT_MS", "200")
+    get_settings.cache_clear()
+    without_db = start_service(AnalyticsService)
+    bus.publish(_page_view("/trong-luc-co-so-du-lieu-dung"))
+
+    # far longer than five failed deliveries would take: the event is held, not dead-lettered
+    assert not wait_until(lambda: bus.queue_depth(dead_letter_queue_name("analytics")), timeout=6)
+    without_db.kill()  # the held event goes back to its queue
+
+    monkeypatch.setenv("MONGO_URI", working_uri)
+    get_settings.cache_clear()
+    container = start_service(AnalyticsService)
+    assert wait_until(lambda: _total(container) == 1, timeout=15)
+    assert bus.queue_depth(dead_letter_queue_name("analytics")) == 0

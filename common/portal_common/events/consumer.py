@@ -7,22 +7,28 @@ every consumer of the platform follows:
   service's dead-letter queue (it would fail the same way every time);
 * an ``event_id`` this handler already processed is acknowledged without running it again
   (the record is written after the handler succeeded, in the service's own database);
-* a handler that raises is retried by the broker: the queue is a quorum queue with a delivery
-  limit, past which RabbitMQ moves the message to ``<service>.dead-letters``. A poison message
-  therefore never blocks the queue and never vanishes silently.
+* while a backend (MongoDB, Elasticsearch) does not answer, the worker waits and tries again,
+  holding the message: an outage slows consumption down instead of dead-lettering events;
+* a handler that raises anything else is retried by the broker: the queue is a quorum queue
+  with a delivery limit, past which RabbitMQ moves the message to ``<service>.dead-letters``.
+  A poison message therefore never blocks the queue and never vanishes silently.
 
 Handlers must still be idempotent in their effect, because a crash between the effect and the
 record replays the event once more (at-least-once delivery).
 """
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 from datetime import datetime, timedelta, timezone
+from functools import partial
 
+import eventlet
 from kombu import Connection, Exchange, Queue
 from nameko.events import EventHandler
+from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import SharedExtension
 from nameko.messaging import QueueConsumer
 from prometheus_client import REGISTRY, Counter
@@ -30,6 +36,7 @@ from prometheus_client.core import GaugeMetricFamily
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from portal_common.errors import BACKEND_UNAVAILABLE
 from portal_common.events import catalogue
 from portal_common.mongo import make_client
 from portal_common.settings import get_settings
@@ -42,6 +49,9 @@ DELIVERY_LIMIT = 5
 # (FerretDB has no TTL indexes, so the inbox prunes itself.)
 PROCESSED_RETENTION = timedelta(days=30)
 PRUNE_INTERVAL_S = 3600
+# how long a worker holds an event while a backend is down before giving it back to the queue
+MAX_OUTAGE_WAIT_S = 300.0
+_DUPLICATE = object()
 
 EVENTS_CONSUMED = Counter(
     "portal_events_consumed_total", "Events received by handlers, by outcome",
@@ -149,6 +159,7 @@ class ReliableEventHandler(EventHandler):
         DeadLetterDepth.watch(dlq.name, self.container.config["AMQP_URI"])
 
     def handle_message(self, body, message):
+        """Runs in the consumer loop: only cheap checks here, never a backend call."""
         try:
             catalogue.validate(body)
         except (catalogue.UnknownEvent, catalogue.InvalidEvent) as exc:
@@ -157,19 +168,54 @@ class ReliableEventHandler(EventHandler):
             EVENTS_CONSUMED.labels(self.consumer_name, self.event_type, "rejected").inc()
             message.reject(requeue=False)  # dead-lettered by the queue's arguments
             return
-        if self.inbox.seen(self.consumer_name, body["event_id"]):
-            EVENTS_CONSUMED.labels(self.consumer_name, self.event_type, "duplicate").inc()
-            self.queue_consumer.ack_message(message)
-            return
-        super().handle_message(body, message)
+        # the handler's wrapper (see event_handler) gets this entrypoint as ``_delivery``
+        try:
+            self.container.spawn_worker(
+                self, (body,), {"_delivery": self},
+                context_data=self.unpack_message_headers(message),
+                handle_result=partial(self.handle_result, message))
+        except ContainerBeingKilled:
+            self.queue_consumer.requeue_message(message)
+
+    def deliver(self, handler, service, event):
+        """Runs in the worker: skip a processed event, run the handler, remember the event."""
+        deadline, delay = time.monotonic() + MAX_OUTAGE_WAIT_S, 0.5
+        while True:
+            try:
+                if self.inbox.seen(self.consumer_name, event["event_id"]):
+                    return _DUPLICATE
+                result = handler(service, event)
+                self.inbox.record(self.consumer_name, event)
+                return result
+            except BACKEND_UNAVAILABLE as exc:
+                if time.monotonic() >= deadline:
+                    raise
+                log.warning("%s waits for a backend (%s); retrying in %.0fs",
+                            self.consumer_name, type(exc).__name__, delay)
+                eventlet.sleep(delay)
+                delay = min(delay * 2, 10.0)
 
     def handle_message_processed(self, message, result=None, exc_info=None):
-        if exc_info is None:
-            self.inbox.record(self.consumer_name, message.payload)
-            EVENTS_CONSUMED.labels(self.consumer_name, self.event_type, "processed").inc()
+        if exc_info is not None:
+            outcome = "failed"
         else:
-            EVENTS_CONSUMED.labels(self.consumer_name, self.event_type, "failed").inc()
+            outcome = "duplicate" if result is _DUPLICATE else "processed"
+        EVENTS_CONSUMED.labels(self.consumer_name, self.event_type, outcome).inc()
         super().handle_message_processed(message, result, exc_info)
+
+
+def event_handler(source_service: str, event_type: str, **kwargs):
+    """Decorate a service method ``handle_<event>(self, event)`` as a reliable event handler."""
+    entrypoint = ReliableEventHandler.decorator(source_service, event_type, **kwargs)
+
+    def decorate(handler):
+        @functools.wraps(handler)
+        def deliver(service, event, _delivery):
+            return _delivery.deliver(handler, service, event)
+
+        return entrypoint(deliver)
+
+    return decorate
 
 
 class DeadLetterDepth:
@@ -199,5 +245,3 @@ class DeadLetterDepth:
                 log.debug("depth of %s unknown: %s", queue, exc)
         yield gauge
 
-
-event_handler = ReliableEventHandler.decorator
