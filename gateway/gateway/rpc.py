@@ -17,7 +17,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from prometheus_client import Histogram
 
 from gateway.problems import ServiceUnavailable, translate_rpc_failure
-from portal_common.logs import current_correlation_id
+from portal_common.logs import current_correlation_id, set_correlation_id
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +68,10 @@ class RpcPool:
     def call(self, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
         """Call ``service.method`` and return its result; domain errors propagate as raised."""
         proxy = self._borrow()
-        # the correlation id rides in the call's context data (Nameko headers)
-        proxy._worker_ctx.data["correlation_id"] = current_correlation_id()
+        # the correlation id rides in the call's context data (Nameko headers); a call made
+        # outside any request gets one of its own
+        proxy._worker_ctx.data["correlation_id"] = (current_correlation_id()
+                                                    or set_correlation_id(None))
         started, outcome = time.perf_counter(), "ok"
         try:
             return getattr(getattr(proxy._proxy, service), method)(*args, **kwargs)
