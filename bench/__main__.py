@@ -1,4 +1,5 @@
 """``python -m bench`` (``make bench``): run every benchmark and write bench/results/."""
+import logging
 import sys
 
 from bench import rpc_roundtrip
@@ -13,6 +14,9 @@ def main(argv: list[str]) -> int:
         print(f"unknown benchmark(s): {', '.join(sorted(unknown))}; "
               f"known: {', '.join(BENCHMARKS)}", file=sys.stderr)
         return 2
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # py-amqp warns about frames that arrive while a benchmark client closes its channel
+    logging.getLogger("amqp").setLevel(logging.ERROR)
     for name in chosen:
         BENCHMARKS[name]()
     return 0
