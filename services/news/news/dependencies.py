@@ -53,16 +53,19 @@ class ArticleStore:
         return [self._category_out(c) for c in self.categories.find().sort(
             [("order", ASCENDING), ("_id", ASCENDING)])]
 
-    def breadcrumb(self, slug: str) -> list[dict[str, str]]:
+    def _category_names(self) -> dict[str, dict[str, Any]]:
+        """Every category by slug: the tree is small, and one read beats one read per level."""
+        return {c["_id"]: c for c in self.categories.find({}, {"name": 1, "parent": 1})}
+
+    def breadcrumb(self, slug: str, categories: dict[str, dict[str, Any]] | None = None
+                   ) -> list[dict[str, str]]:
         """The category and its ancestors, outermost first ("Tin tức - Sự kiện" › "Ban Tuyên giáo")."""
+        categories = self._category_names() if categories is None else categories
         trail, seen = [], set()
-        while slug and slug not in seen:
+        while slug and slug not in seen and slug in categories:
             seen.add(slug)
-            doc = self.categories.find_one({"_id": slug})
-            if not doc:
-                break
-            trail.append({"slug": doc["_id"], "name": doc["name"]})
-            slug = doc.get("parent")
+            trail.append({"slug": slug, "name": categories[slug]["name"]})
+            slug = categories[slug].get("parent")
         return list(reversed(trail))
 
     @staticmethod
@@ -146,7 +149,9 @@ class ArticleStore:
         cursor = (self.articles.find(query, {"body_html": 0, "outbox": 0})
                   .sort([("published_at", DESCENDING), ("_id", DESCENDING)])
                   .skip((page - 1) * per_page).limit(per_page))
-        return {"items": [self.to_public(d, summary_only=True) for d in cursor],
+        categories = self._category_names()
+        return {"items": [self.to_public(d, summary_only=True, categories=categories)
+                          for d in cursor],
                 "page": page, "per_page": per_page, "total": total}
 
     def related(self, doc: dict[str, Any], limit: int = 5) -> list[dict[str, Any]]:
@@ -169,12 +174,13 @@ class ArticleStore:
         }
 
     def to_public(self, doc: dict[str, Any], *, with_related: bool = False,
-                  summary_only: bool = False) -> dict[str, Any]:
+                  summary_only: bool = False,
+                  categories: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
         out = {
             "id": doc["_id"], "slug": doc["slug"], "title": doc["title"],
             "summary": doc.get("summary", ""),
             "category": doc["category"],
-            "breadcrumb": self.breadcrumb(doc["category"]),
+            "breadcrumb": self.breadcrumb(doc["category"], categories),
             "credits": doc.get("credits"), "source_unit": doc.get("source_unit"),
             "tags": doc.get("tags", []),
             "status": doc["status"], "revision": doc["revision"],
