@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,16 +27,28 @@ class GatewaySettings(Settings):
         return self.var_dir / name
 
     def read_or_create_secret(self, name: str, nbytes: int = 48) -> str:
-        """A secret kept in ``var/<name>`` (mode 0600), made once; safe with several workers."""
+        """A secret kept in ``var/<name>`` (mode 0600), made once.
+
+        Several gunicorn workers start at the same moment: the secret is written to a private
+        temporary file first and then hard-linked into place, which fails if another worker
+        got there first, so nobody ever reads a half-written (or empty) key.
+        """
         path = self.secret_file(name)
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return path.read_text().strip()
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(nbytes))
-        return path.read_text().strip()
+        if not path.exists():
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{name}.")
+            try:
+                with os.fdopen(fd, "w") as fh:  # mkstemp creates it with mode 0600
+                    fh.write(secrets.token_urlsafe(nbytes))
+                os.link(tmp, path)
+            except FileExistsError:
+                pass  # another process published its secret first; use that one
+            finally:
+                os.unlink(tmp)
+        secret = path.read_text().strip()
+        if len(secret) < 32:
+            raise RuntimeError(f"{path} holds no usable secret; delete it to make a new one")
+        return secret
 
     def signing_key(self) -> str:
         return self.jwt_secret or self.read_or_create_secret("jwt-secret")
