@@ -5,7 +5,7 @@ from nameko.testing.services import entrypoint_hook
 from pymongo import MongoClient
 
 from news.service import NewsService
-from portal_common.events import catalogue, new_event
+from portal_common.events import catalogue, iso_utc, new_event
 from portal_common.settings import get_settings
 
 ARTICLE = {
@@ -73,8 +73,7 @@ def test_an_event_left_in_an_outbox_by_a_crash_is_published_by_the_sweep(start_s
         "summary": "", "body_text": "Nội dung", "category": {"slug": "ban-tuyen-giao",
                                                              "name": "Ban Tuyên giáo"},
         "published_at": "2026-01-01T00:00:00.000Z", "revision": 2})
-    stranded["occurred_at"] = (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat(
-        timespec="milliseconds").replace("+00:00", "Z")
+    stranded["occurred_at"] = iso_utc(datetime.now(timezone.utc) - timedelta(minutes=1))
     _articles_collection().update_one({"_id": draft["id"]}, {"$push": {"outbox": stranded}})
 
     with entrypoint_hook(container, "relay_outbox") as sweep:

@@ -8,9 +8,17 @@ from typing import Any
 from portal_common.logs import current_correlation_id
 
 
+def iso_utc(value: datetime) -> str:
+    """A time as the events carry it: UTC, ISO 8601, milliseconds, ``Z`` suffix (a naive
+    datetime, as MongoDB may return one, is taken to be UTC already)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def utc_now_iso() -> str:
-    """Current UTC time as ISO 8601 with millisecond precision and a ``Z`` suffix."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """The current time in the events' format."""
+    return iso_utc(datetime.now(timezone.utc))
 
 
 def new_event(source: str, type_: str, data: dict[str, Any], *, version: int = 1,

@@ -16,6 +16,8 @@ from typing import Any, Callable, Iterable
 from prometheus_client import Counter
 from pymongo.collection import Collection
 
+from portal_common.events.envelope import iso_utc
+
 log = logging.getLogger(__name__)
 
 Publish = Callable[[dict[str, Any]], None]
@@ -63,8 +65,7 @@ def sweep(collection: Collection, publish: Publish, *, min_age: timedelta = time
     ``min_age`` keeps the sweeper from racing the inline relay of a write in progress; racing
     would only duplicate an event, which consumers tolerate, but there is no need to.
     """
-    cutoff = (datetime.now(timezone.utc) - min_age).isoformat(timespec="milliseconds")
-    cutoff = cutoff.replace("+00:00", "Z")
+    cutoff = iso_utc(datetime.now(timezone.utc) - min_age)  # same format: compares as text
     sent = 0
     for doc in collection.find({f"{OUTBOX_FIELD}.event_id": {"$exists": True}},
                                {OUTBOX_FIELD: 1}).limit(limit):

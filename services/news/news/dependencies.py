@@ -10,7 +10,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from portal_common.errors import Conflict, Invalid, NotFound
-from portal_common.events import new_event
+from portal_common.events import iso_utc, new_event
 from portal_common.events import outbox
 
 from portal_common.schemas.news import ArticleDraft, CategoryIn
@@ -21,11 +21,7 @@ MAX_SLUG_ATTEMPTS = 50
 
 
 def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso_utc(value) if value is not None else None
 
 
 class ArticleStore:
