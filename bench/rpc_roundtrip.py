@@ -7,6 +7,7 @@ protocol itself.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -59,26 +60,36 @@ def _nameko_caller(config: dict):
     return make
 
 
-def _start(command: list[str], env_uri: str, ready) -> subprocess.Popen:
-    import os
-
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "AMQP_URI": env_uri},
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def _start(command: list[str], amqp_uri: str, log: Path, ready) -> subprocess.Popen:
+    """Start a server process (output to ``log``, never to a pipe nobody reads) and wait until
+    ``ready()`` is true."""
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "AMQP_URI": amqp_uri},
+                                   stdout=out, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{command[0]} exited: {process.stdout.read()}")
+            raise RuntimeError(f"{command[0]} exited:\n{log.read_text()[-2000:]}")
         if ready():
             return process
         time.sleep(0.3)
     process.kill()
-    raise RuntimeError(f"{' '.join(command)} did not become ready")
+    raise RuntimeError(f"{' '.join(command)} did not become ready:\n{log.read_text()[-2000:]}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def run() -> str:
     vhost = f"bench_{uuid.uuid4().hex[:8]}"
     with temporary_vhost(vhost) as amqp_uri, tempfile.TemporaryDirectory() as tmp:
-        config_file = Path(tmp) / "echo.yaml"
+        tmp = Path(tmp)
+        config_file = tmp / "echo.yaml"
         config_file.write_text(f"AMQP_URI: {amqp_uri}\nmax_workers: 10\n")
         config = {"AMQP_URI": amqp_uri}
         probe = ClusterRpcProxy(config, timeout=2)
@@ -91,15 +102,14 @@ def run() -> str:
                 return False
 
         bin_dir = Path(sys.executable).parent
-        nameko = _start([str(bin_dir / "portal-nameko"), "run", "--config", str(config_file),
-                         "bench.echo_service:EchoService"], amqp_uri, nameko_ready)
-        raw_ready = {"ok": False}
-        raw = subprocess.Popen([sys.executable, "-m", "bench.raw_echo_server", amqp_uri], cwd=ROOT,
-                               stdout=subprocess.PIPE, text=True)
-        raw_ready["ok"] = raw.stdout.readline().strip() == "ready"
+        raw_log = tmp / "raw.log"
+        servers = []
         try:
-            if not raw_ready["ok"]:
-                raise RuntimeError("the raw pika echo server did not start")
+            servers.append(_start([str(bin_dir / "portal-nameko"), "run", "--config",
+                                   str(config_file), "bench.echo_service:EchoService"],
+                                  amqp_uri, tmp / "nameko.log", nameko_ready))
+            servers.append(_start([sys.executable, "-m", "bench.raw_echo_server", amqp_uri],
+                                  amqp_uri, raw_log, lambda: "ready" in raw_log.read_text()))
             pairs = []
             for calls, concurrency in ((SERIAL_CALLS, 1), (CONCURRENT_CALLS, CONCURRENCY)):
                 baseline = measure("raw pika request/reply", lambda: RawClient(amqp_uri),
@@ -108,12 +118,8 @@ def run() -> str:
                                    calls=calls, concurrency=concurrency)
                 pairs.append((measured, baseline))
         finally:
-            for process in (nameko, raw):
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            for server in servers:
+                _stop(server)
     return report("rpc_roundtrip", "RPC round trip: Nameko vs raw AMQP (pika)", pairs,
                   notes="Same RabbitMQ, same run; each server in its own process; "
                         "ratios are measured ÷ baseline (throughput below 1× and latency above "
