@@ -1,6 +1,7 @@
 """Publishing an article: the write and its event cannot be separated (news service, real servers)."""
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from nameko.testing.services import entrypoint_hook
 from pymongo import MongoClient
 
@@ -17,10 +18,19 @@ ARTICLE = {
 }
 
 
-def _prepare(container):
+@pytest.fixture
+def newsroom(start_service):
+    """A running news service with the seed page's two categories."""
+    container = start_service(NewsService)
     with entrypoint_hook(container, "ensure_category") as ensure:
         ensure({"slug": "tin-tuc-su-kien", "name": "Tin tức - Sự kiện"})
         ensure({"slug": "ban-tuyen-giao", "name": "Ban Tuyên giáo", "parent": "tin-tuc-su-kien"})
+    return container
+
+
+def _draft(container):
+    with entrypoint_hook(container, "create_article") as create:
+        return create(ARTICLE, "editor1")
 
 
 def _articles_collection():
@@ -28,12 +38,10 @@ def _articles_collection():
     return MongoClient(settings.mongo_uri)[settings.database_name("news")]["articles"]
 
 
-def test_publishing_emits_one_valid_article_published_and_empties_the_outbox(start_service, bus):
+def test_publishing_emits_one_valid_article_published_and_empties_the_outbox(newsroom, bus):
     bus.listen("news")
-    container = start_service(NewsService)
-    _prepare(container)
-    with entrypoint_hook(container, "create_article") as create:
-        draft = create(ARTICLE, "editor1")
+    container = newsroom
+    draft = _draft(container)
     with entrypoint_hook(container, "publish_article") as publish:
         published = publish(draft["id"], "editor1")
 
@@ -48,12 +56,10 @@ def test_publishing_emits_one_valid_article_published_and_empties_the_outbox(sta
     assert _articles_collection().find_one({"_id": draft["id"]})["outbox"] == []
 
 
-def test_publishing_twice_changes_nothing_and_emits_nothing_more(start_service, bus):
+def test_publishing_twice_changes_nothing_and_emits_nothing_more(newsroom, bus):
     bus.listen("news")
-    container = start_service(NewsService)
-    _prepare(container)
-    with entrypoint_hook(container, "create_article") as create:
-        draft = create(ARTICLE, "editor1")
+    container = newsroom
+    draft = _draft(container)
     with entrypoint_hook(container, "publish_article") as publish:
         first = publish(draft["id"], "editor1")
         second = publish(draft["id"], "editor1")
@@ -61,13 +67,11 @@ def test_publishing_twice_changes_nothing_and_emits_nothing_more(start_service, 
     assert len(bus.collect(count=2, timeout=3)) == 1
 
 
-def test_an_event_left_in_an_outbox_by_a_crash_is_published_by_the_sweep(start_service, bus):
+def test_an_event_left_in_an_outbox_by_a_crash_is_published_by_the_sweep(newsroom, bus):
     """Simulates a process that died after its write and before its relay."""
     bus.listen("news")
-    container = start_service(NewsService)
-    _prepare(container)
-    with entrypoint_hook(container, "create_article") as create:
-        draft = create(ARTICLE, "editor1")
+    container = newsroom
+    draft = _draft(container)
     stranded = new_event("news", "article_published", {
         "article_id": draft["id"], "slug": draft["slug"], "title": draft["title"],
         "summary": "", "body_text": "Nội dung", "category": {"slug": "ban-tuyen-giao",
@@ -84,12 +88,8 @@ def test_an_event_left_in_an_outbox_by_a_crash_is_published_by_the_sweep(start_s
     assert _articles_collection().find_one({"_id": draft["id"]})["outbox"] == []
 
 
-def test_article_html_is_sanitised_and_slugs_are_readable_ascii_and_unique(start_service):
-    container = start_service(NewsService)
-    _prepare(container)
-    with entrypoint_hook(container, "create_article") as create:
-        first = create(ARTICLE, "editor1")
-        second = create(ARTICLE, "editor1")
+def test_article_html_is_sanitised_and_slugs_are_readable_ascii_and_unique(newsroom):
+    first, second = _draft(newsroom), _draft(newsroom)
     assert first["slug"] == "hoi-nghi-tuyen-van-xa-bao-nhai-huyen-bac-ha"
     assert second["slug"] == "hoi-nghi-tuyen-van-xa-bao-nhai-huyen-bac-ha-2"
     assert "<script" not in first["body_html"] and "javascript:" not in first["body_html"]
