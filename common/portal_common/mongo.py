@@ -10,12 +10,14 @@ from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 from pymongo.database import Database
 
-from portal_common.settings import get_settings
+from portal_common.settings import Settings, get_settings
 from portal_common.startup import prepare_in_background
 
 
-def make_client(app_name: str, pool_size: int = 50) -> MongoClient:
-    settings = get_settings()
+def make_client(app_name: str, pool_size: int = 50, settings: Settings | None = None
+                ) -> MongoClient:
+    """A client with the platform's timeouts, for ``settings`` (default: the environment's)."""
+    settings = settings or get_settings()
     timeout = settings.mongo_timeout_ms
     return MongoClient(
         settings.mongo_uri,

@@ -42,7 +42,7 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.json.sort_keys = False
 
-    mongo = make_client("gateway", pool_size=settings.rpc_pool_size + 4)
+    mongo = make_client("gateway", pool_size=settings.rpc_pool_size + 4, settings=settings)
     app.extensions["mongo"] = mongo
     app.extensions["accounts"] = Accounts(
         mongo[settings.database_name("gateway")]["users"], settings.signing_key(),

@@ -25,7 +25,7 @@ from gateway.settings import get_gateway_settings
 
 
 def _admin(settings) -> str:
-    client = make_client("portal-admin")
+    client = make_client("portal-admin", settings=settings)
     accounts = Accounts(client[settings.database_name("gateway")]["users"],
                         settings.signing_key(), settings.token_ttl_s)
     password_file = settings.secret_file("admin-password")

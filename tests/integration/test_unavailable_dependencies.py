@@ -59,10 +59,12 @@ def test_a_service_whose_database_is_down_answers_503_through_the_gateway(
     monkeypatch.setenv("MONGO_TIMEOUT_MS", "300")
     get_settings.cache_clear()
     start_service(NewsService)  # starts although its database does not answer
-    monkeypatch.setenv("MONGO_URI", working_uri)  # the gateway's own database is fine
+    monkeypatch.setenv("MONGO_URI", working_uri)  # for the test's own clean-up
     get_settings.cache_clear()
 
-    client = _gateway(tmp_path, AMQP_URI=service_config["AMQP_URI"], RPC_TIMEOUT_S=10)
+    # the gateway's own database is fine
+    client = _gateway(tmp_path, AMQP_URI=service_config["AMQP_URI"], RPC_TIMEOUT_S=10,
+                      MONGO_URI=working_uri)
     response = client.get("/api/v1/categories")
     assert response.status_code == 503
     assert response.content_type == "application/problem+json"
