@@ -1,14 +1,21 @@
 """AnalyticsService: counts page views from ``gateway.page_viewed`` and serves the counter."""
 from __future__ import annotations
 
-from portal_common.entrypoints import rpc
+from pydantic import BaseModel, Field, StrictInt
 
-from portal_common.errors import Invalid
+from portal_common.entrypoints import rpc
+from portal_common.errors import validated
 from portal_common.events.consumer import event_handler
 from portal_common.mongo import MongoStore
 from portal_common.observability import Instrumentation, OpsEndpoints, check
 
 from analytics.visits import VisitStore
+
+
+class VisitorBase(BaseModel):
+    """The figure the visitor counter continues from (331663 on the seed page)."""
+
+    base_total: StrictInt = Field(ge=0)
 
 
 class AnalyticsService(OpsEndpoints):
@@ -34,7 +41,5 @@ class AnalyticsService(OpsEndpoints):
     @rpc
     def ensure_visitor_base(self, base_total):
         """Set the figure ``total`` continues from (once). Raises Invalid."""
-        if not isinstance(base_total, int) or isinstance(base_total, bool) or base_total < 0:
-            raise Invalid("invalid input", [{"field": "base_total",
-                                             "message": "must be a non-negative integer"}])
-        return {"base_total": self.visits.ensure_base_total(base_total)}
+        counter = validated(VisitorBase, {"base_total": base_total})
+        return {"base_total": self.visits.ensure_base_total(counter.base_total)}
