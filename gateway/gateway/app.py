@@ -14,6 +14,7 @@ from prometheus_client import Counter, Histogram
 
 from gateway.accounts import Accounts
 from gateway.api import BLUEPRINTS
+from gateway.caching import ResponseCache
 from gateway.pageviews import PageViewPublisher
 from gateway.problems import register_error_handlers
 from gateway.rpc import RpcPool
@@ -49,6 +50,7 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
         settings.token_ttl_s)
     app.extensions["rpc"] = RpcPool(settings.amqp_uri, size=settings.rpc_pool_size,
                                     timeout=settings.rpc_timeout_s)
+    app.extensions["response_cache"] = ResponseCache(settings.amqp_uri)
     app.extensions["pageviews"] = PageViewPublisher(settings.amqp_uri, settings.pageview_buffer)
     app.extensions["visitor_key"] = settings.read_or_create_secret("visitor-key")
 

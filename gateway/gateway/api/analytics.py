@@ -4,6 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.caching import cached
+from gateway.contract import operation
 from gateway.inputs import json_body
 from gateway.pageviews import visitor_hash
 from gateway.problems import problem
@@ -20,7 +22,20 @@ class Hit(BaseModel):
     title: str | None = Field(None, max_length=512)
 
 
+class HitAccepted(BaseModel):
+    accepted: bool
+    event_id: str
+
+
+class Visitors(BaseModel):
+    total: int = Field(examples=[331663])
+    today: int = Field(examples=[412])
+    online: int = Field(examples=[7])
+
+
 @bp.post("/hits")
+@operation(tags=["analytics"], body=Hit, response=HitAccepted, status=202, calls_services=False,
+           errors=(503,))
 def record_hit():
     """Count a page view: ``{path, referrer?, title?}`` → 202. The view becomes a
     ``gateway.page_viewed`` event; 503 with Retry-After if the buffer is full."""
@@ -39,6 +54,8 @@ def record_hit():
 
 
 @bp.get("/visitors")
+@operation(tags=["analytics"], response=Visitors, cached=True)
+@cached(ttl=2)
 def visitors():
     """``{total, today, online}``: the visitor counter of the public site."""
     return jsonify(current_app.extensions["rpc"].call("analytics", "visitors"))

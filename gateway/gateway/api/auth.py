@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.contract import operation
 from gateway.inputs import json_body
 from gateway.problems import problem
 
@@ -17,7 +18,14 @@ class TokenRequest(BaseModel):
     password: str = Field(min_length=1, max_length=200)
 
 
+class Token(BaseModel):
+    access_token: str
+    token_type: str = Field(examples=["Bearer"])
+    expires_in: int = Field(examples=[900])
+
+
 @bp.post("/token")
+@operation(tags=["auth"], body=TokenRequest, response=Token, errors=(401,), calls_services=False)
 def issue_token():
     """``{"username", "password"}`` → ``{access_token, token_type, expires_in}``; 401 when the
     credentials are wrong or the account is disabled (the same answer for both)."""

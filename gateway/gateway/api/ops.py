@@ -5,11 +5,29 @@ import pika
 import requests
 from flask import Blueprint, Response, current_app, jsonify
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
 
+from gateway.contract import operation
 from portal_common.observability import check
 
 bp = Blueprint("ops", __name__)
 PROBE_TIMEOUT_S = 1.5
+
+
+class Health(BaseModel):
+    status: str = Field(examples=["ok"])
+
+
+class Check(BaseModel):
+    name: str = Field(examples=["mongodb"])
+    ok: bool
+    ms: float = Field(examples=[1.4])
+    error: str | None = None
+
+
+class Readiness(BaseModel):
+    status: str = Field(examples=["ready"], description="`ready` or `unavailable`")
+    checks: list[Check]
 
 
 def _amqp(uri: str) -> None:
@@ -23,15 +41,22 @@ def _amqp(uri: str) -> None:
 
 
 @bp.get("/healthz")
+@operation(tags=["ops"], response=Health, calls_services=False)
 def healthz():
     """The process is alive (no dependency is checked)."""
     return jsonify(status="ok")
 
 
 @bp.get("/readyz")
+@operation(tags=["ops"], response=Readiness, calls_services=False,
+           extra_responses={503: {"description": "A server does not answer: the body says which",
+                                  "content": {"application/json": {
+                                      "schema": {"$ref": "#/components/schemas/Readiness"}}}}})
 def readyz():
-    """200 when RabbitMQ, MongoDB and Elasticsearch answer, each within a short timeout; 503
-    otherwise. The body lists every check with its own status and time."""
+    """RabbitMQ, MongoDB and Elasticsearch answer.
+
+    200 when all three answer, each within a short timeout; 503 otherwise. The body lists every
+    check with its own status and time."""
     settings = current_app.config["SETTINGS"]
     mongo = current_app.extensions["mongo"]
     checks = [
@@ -48,6 +73,10 @@ def readyz():
 
 
 @bp.get("/metrics")
+@operation(tags=["ops"], media_type="text/plain", response_schema={"type": "string"},
+           calls_services=False)
 def metrics():
-    """Prometheus text format: requests, latency, RPC latency, page views dropped."""
+    """Prometheus metrics (text format).
+
+    Requests by route and status, latency, RPC latency, page views dropped, cache lookups."""
     return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)

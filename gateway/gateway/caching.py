@@ -1,0 +1,228 @@
+"""Public GET answers cached in the gateway process, revalidated by ETag, invalidated by events.
+
+``@cached("news")`` on a public view keeps its JSON answer in memory until an event arrives on
+``news.events`` (any type); ``@cached(ttl=2)`` keeps it for a fixed time instead (the visitor
+counter changes with every page view, so events would only churn it). Every answer gets an
+``ETag`` (a hash of the body) and ``Cache-Control``; a matching ``If-None-Match`` gets ``304``.
+
+Invalidation: one thread per worker process binds a private, auto-deleted queue to the event
+exchanges it needs and bumps a generation number per source on each event. An entry stored
+under an older generation is never served, so a change is visible as soon as its event arrives
+(milliseconds after the service's write). While that thread is not connected to the broker,
+nothing is served from memory (answers are still computed, with ETags): correctness first.
+
+Requests with an ``Authorization`` header are never cached (staff may see drafts).
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Callable
+
+import pika
+from flask import Response, current_app, make_response, request
+from prometheus_client import Counter
+
+log = logging.getLogger(__name__)
+
+LOOKUPS = Counter("portal_gateway_cache_lookups_total", "Response cache lookups", ["source", "outcome"])
+INVALIDATIONS = Counter("portal_gateway_cache_invalidations_total",
+                        "Cache generations bumped by events", ["source"])
+
+
+@dataclass
+class _Entry:
+    body: bytes
+    mimetype: str
+    etag: str
+    generation: tuple
+    stored_at: float
+
+
+class ResponseCache:
+    def __init__(self, amqp_uri: str, max_entries: int = 4096):
+        self.amqp_uri = amqp_uri
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._generations: dict[str, int] = {}
+        self._sources: set[str] = set()
+        self._lock = threading.Lock()
+        self._listening = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._connection = None
+
+    # -- generations -------------------------------------------------------------------------
+    def watch(self, sources) -> None:
+        with self._lock:
+            new = set(sources) - self._sources
+            self._sources |= new
+        if new and self._thread is not None:
+            self._reconnect()  # bind the new exchanges too
+
+    def generation(self, sources) -> tuple:
+        return tuple(self._generations.get(source, 0) for source in sources)
+
+    def invalidate(self, source: str) -> None:
+        with self._lock:
+            self._generations[source] = self._generations.get(source, 0) + 1
+        INVALIDATIONS.labels(source).inc()
+
+    def invalidate_all(self) -> None:
+        with self._lock:
+            for source in list(self._sources):
+                self._generations[source] = self._generations.get(source, 0) + 1
+            self._entries.clear()
+
+    @property
+    def listening(self) -> bool:
+        return self._listening.is_set()
+
+    # -- entries -----------------------------------------------------------------------------
+    def get(self, key: str) -> _Entry | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: str, entry: _Entry) -> None:
+        with self._lock:
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    # -- the invalidation thread -------------------------------------------------------------
+    def ensure_listener(self) -> None:
+        # started lazily so that it lives in the worker process, after gunicorn forked
+        if self._thread is None or not self._thread.is_alive():
+            with self._lock:
+                if self._thread is None or not self._thread.is_alive():
+                    self._thread = threading.Thread(target=self._run, name="cache-invalidator",
+                                                    daemon=True)
+                    self._thread.start()
+
+    def _reconnect(self) -> None:
+        connection = self._connection
+        if connection is not None:
+            try:
+                connection.add_callback_threadsafe(connection.close)
+            except Exception:  # already closed
+                pass
+
+    def _run(self) -> None:
+        backoff = 0.2
+        while not self._stopping.is_set():
+            try:
+                self._consume()
+                backoff = 0.2
+            except Exception as exc:  # broker away: serve uncached until we are back
+                log.warning("cache invalidation stopped (%s); serving uncached, retrying in %.1fs",
+                            exc, backoff)
+            finally:
+                self._listening.clear()
+                self._connection = None
+            if not self._stopping.is_set():
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    def _consume(self) -> None:
+        params = pika.URLParameters(self.amqp_uri)
+        params.heartbeat = 30
+        params.connection_attempts = 1
+        params.socket_timeout = 3
+        connection = pika.BlockingConnection(params)
+        self._connection = connection
+        try:
+            channel = connection.channel()
+            queue = channel.queue_declare("", exclusive=True, auto_delete=True).method.queue
+            with self._lock:
+                sources = sorted(self._sources)
+            for source in sources:
+                exchange = f"{source}.events"
+                channel.exchange_declare(exchange, exchange_type="topic", durable=True)
+                channel.queue_bind(queue, exchange, routing_key="#")
+
+            def on_event(_channel, method, _properties, _body):
+                self.invalidate(method.exchange.removesuffix(".events"))
+
+            channel.basic_consume(queue, on_event, auto_ack=True)
+            # whatever was stored before this connection may have missed events
+            self.invalidate_all()
+            self._listening.set()
+            channel.start_consuming()
+        finally:
+            self._listening.clear()
+            if connection.is_open:
+                connection.close()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._reconnect()
+
+
+def _cache_key() -> str:
+    args = sorted(request.args.items(multi=True))
+    return request.path + "?" + "&".join(f"{k}={v}" for k, v in args)
+
+
+def _etag(body: bytes) -> str:
+    return hashlib.blake2b(body, digest_size=12).hexdigest()
+
+
+def _respond(body: bytes, mimetype: str, etag: str, cache_control: str, status: int = 200) -> Response:
+    response = Response(body, status=status, mimetype=mimetype)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = cache_control
+    return response.make_conditional(request)
+
+
+def cached(*sources: str, ttl: float | None = None, max_age: int = 0) -> Callable:
+    """Cache a public GET view's 200 JSON answers (see the module docstring).
+
+    ``sources``: event sources whose events invalidate the answers; ``ttl``: seconds an answer
+    is kept instead; ``max_age``: what clients may keep without asking (0 = always revalidate,
+    which is cheap: a 304 from memory)."""
+    if not sources and ttl is None:
+        raise ValueError("give the event sources that invalidate the answer, or a ttl")
+    cache_control = f"public, max-age={max_age}" + (", must-revalidate" if max_age == 0 else "")
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            cache: ResponseCache = current_app.extensions["response_cache"]
+            label = ",".join(sources) or "ttl"
+            if request.headers.get("Authorization"):
+                response = make_response(view(*args, **kwargs))
+                response.headers["Cache-Control"] = "private, no-store"
+                return response
+            if sources:
+                cache.watch(sources)
+                cache.ensure_listener()
+            key = _cache_key()
+            generation = cache.generation(sources)
+            usable = cache.listening or not sources
+            entry = cache.get(key) if usable else None
+            if (entry is not None and entry.generation == generation
+                    and (ttl is None or time.monotonic() - entry.stored_at < ttl)):
+                LOOKUPS.labels(label, "hit").inc()
+                return _respond(entry.body, entry.mimetype, entry.etag, cache_control)
+            LOOKUPS.labels(label, "miss" if usable else "bypass").inc()
+            response = make_response(view(*args, **kwargs))
+            if response.status_code != 200 or not response.is_json:
+                return response
+            body = response.get_data()
+            etag = _etag(body)
+            if usable:
+                cache.put(key, _Entry(body, response.mimetype, etag, generation, time.monotonic()))
+            return _respond(body, response.mimetype, etag, cache_control)
+
+        return wrapped
+
+    return decorator

@@ -1,0 +1,90 @@
+"""Public answers are cached in the gateway, revalidated by ETag, and dropped when an event
+arrives on the source's exchange (real RabbitMQ: the test's own vhost)."""
+import pytest
+from flask import Flask, jsonify
+
+from gateway.caching import ResponseCache, cached
+from portal_common.events import new_event
+from tests.bus import wait_until
+
+CLOSED = "amqp://guest:guest@127.0.0.1:9/"
+
+
+def _app(amqp_uri: str, state: dict) -> Flask:
+    app = Flask(__name__)
+    app.extensions["response_cache"] = ResponseCache(amqp_uri)
+
+    @app.get("/headline")
+    @cached("news")
+    def headline():
+        state["computed"] += 1
+        return jsonify(title=state["title"])
+
+    @app.get("/counter")
+    @cached(ttl=0.3)
+    def counter():
+        state["computed"] += 1
+        return jsonify(value=state["computed"])
+
+    return app
+
+
+@pytest.fixture
+def state():
+    return {"title": "Hội nghị", "computed": 0}
+
+
+def test_an_answer_is_served_from_memory_until_an_event_of_its_source(rabbit_config, bus, state):
+    app = _app(rabbit_config["AMQP_URI"], state)
+    client = app.test_client()
+    first = client.get("/headline")
+    cache = app.extensions["response_cache"]
+    assert wait_until(lambda: cache.listening, timeout=10)
+    first = client.get("/headline")
+    assert first.json == {"title": "Hội nghị"} and first.headers["ETag"]
+    assert first.headers["Cache-Control"] == "public, max-age=0, must-revalidate"
+    computed = state["computed"]
+
+    state["title"] = "Hội nghị tổng kết"
+    again = client.get("/headline", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and state["computed"] == computed  # from memory
+
+    bus.publish(new_event("news", "article_updated", {
+        "article_id": "a1", "slug": "hoi-nghi", "title": "Hội nghị tổng kết", "summary": "",
+        "body_text": "x", "category": {"slug": "ban-tuyen-giao", "name": "Ban Tuyên giáo"},
+        "published_at": "2020-10-15T02:00:00.000Z", "revision": 2}))
+    assert wait_until(lambda: client.get("/headline").json == {"title": "Hội nghị tổng kết"},
+               timeout=5, interval=0.02)
+    changed = client.get("/headline", headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200 and changed.headers["ETag"] != first.headers["ETag"]
+    cache.stop()
+
+
+def test_requests_with_a_token_are_never_served_from_or_stored_in_memory(rabbit_config, state):
+    app = _app(rabbit_config["AMQP_URI"], state)
+    client = app.test_client()
+    client.get("/headline")
+    assert wait_until(lambda: app.extensions["response_cache"].listening, timeout=10)
+    for _ in range(3):
+        answer = client.get("/headline", headers={"Authorization": "Bearer x"})
+        assert answer.headers["Cache-Control"] == "private, no-store"
+    assert state["computed"] == 4
+    app.extensions["response_cache"].stop()
+
+
+def test_without_the_broker_nothing_is_served_from_memory(state):
+    app = _app(CLOSED, state)
+    client = app.test_client()
+    for expected in range(1, 4):
+        answer = client.get("/headline")
+        assert answer.status_code == 200 and answer.headers["ETag"]
+        assert state["computed"] == expected  # computed every time: no stale answer
+    app.extensions["response_cache"].stop()
+
+
+def test_a_time_limited_answer_is_recomputed_after_its_ttl(state):
+    app = _app(CLOSED, state)
+    client = app.test_client()
+    assert client.get("/counter").json == {"value": 1}
+    assert client.get("/counter").json == {"value": 1}
+    assert wait_until(lambda: client.get("/counter").json == {"value": 2}, timeout=2, interval=0.1)

@@ -1,0 +1,78 @@
+"""The OpenAPI document is generated from the routes: no route undocumented, and it is valid 3.1."""
+from flask import Blueprint, Flask
+from openapi_spec_validator import validate
+from pydantic import BaseModel
+
+from gateway.app import create_app
+from gateway.contract import build_openapi, operation, undocumented_routes
+from gateway.settings import GatewaySettings
+
+
+def _app(tmp_path):
+    return create_app(GatewaySettings(PORTAL_VAR_DIR=str(tmp_path)))
+
+
+def test_every_route_of_the_gateway_is_in_the_document_and_it_is_valid_openapi_3_1(tmp_path):
+    app = _app(tmp_path)
+    assert undocumented_routes(app) == []
+    document = build_openapi(app)
+    validate(document)
+    assert document["openapi"].startswith("3.1")
+    rules = {rule.rule for rule in app.url_map.iter_rules()
+             if not rule.endpoint.startswith(("static", "api_docs."))}
+    from gateway.contract import openapi_path
+    assert {openapi_path(r) for r in rules} == set(document["paths"])
+
+
+def test_a_route_without_a_declaration_is_reported():
+    app = Flask(__name__)
+    bp = Blueprint("x", __name__)
+
+    @bp.get("/declared/<int:item>")
+    @operation(tags=["x"])
+    def declared(item):
+        """Declared."""
+
+    @bp.get("/forgotten")
+    def forgotten():
+        """Not declared."""
+
+    app.register_blueprint(bp)
+    assert undocumented_routes(app) == ["/forgotten"]
+    path = build_openapi(app)["paths"]["/declared/{item}"]["get"]
+    assert path["parameters"][0] == {"name": "item", "in": "path", "required": True,
+                                     "schema": {"type": "integer", "minimum": 0}}
+    assert {"404", "500", "503", "504"} <= set(path["responses"])
+
+
+def test_staff_operations_declare_bearer_security_and_their_401_403(tmp_path):
+    document = build_openapi(_app(tmp_path))
+    create = document["paths"]["/api/v1/news"]["post"]
+    assert create["security"] == [{"bearer": []}]
+    assert {"401", "403", "415", "422", "201"} <= set(create["responses"])
+    assert create["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ArticleDraft"}
+    public = document["paths"]["/api/v1/news"]["get"]
+    assert "security" not in public and "304" in public["responses"]
+
+
+class Item(BaseModel):
+    name: str
+
+
+def test_schemas_of_generic_lists_get_valid_component_names():
+    from gateway.contract import ListPage, _Schemas
+    schemas = _Schemas()
+    ref = schemas.ref(ListPage[Item], "serialization")
+    assert ref == {"$ref": "#/components/schemas/ListPage_Item"}
+    assert "Item" in schemas.components
+
+
+def test_the_docs_page_and_its_files_are_served_from_the_package(tmp_path):
+    client = _app(tmp_path).test_client()
+    page = client.get("/api/docs/")
+    assert page.status_code == 200 and b"/api/v1/openapi.json" in page.data
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert client.get("/api/docs/swagger-ui-bundle.js").status_code == 200
+    served = client.get("/api/v1/openapi.json")
+    assert served.status_code == 200 and served.json["paths"]
