@@ -84,13 +84,14 @@ def test_a_batch_a_crash_left_half_applied_is_finished_once(namespace):
     events = [_view("/mot", "c" * 32), _view("/hai", "d" * 32)]
     store.record_batch(events[:1], now=now)  # a normal batch
 
-    # a second batch "crashes" after its hits and its day counter were written
-    store.batches.insert_one({"_id": "crashed", "state": "pending",
-                              "created_at": now - timedelta(minutes=30)})
-    store.hits.insert_one({"_id": events[1]["event_id"], "path": "/hai", "referrer": "(direct)",
-                           "visitor": "d" * 32, "viewed_at": now, "batch": "crashed"})
+    # a second batch "crashes" after its hits, its visitor and its day counter were written
     day = now.astimezone(LOCAL_TZ).strftime("%Y-%m-%d")
-    store.day_visitors.insert_one({"_id": f"{day}:{'d' * 32}", "day": day, "batch": "crashed"})
+    store.batches.insert_one({"_id": "crashed", "days": [day],
+                              "created_at": now - timedelta(minutes=30)})
+    store.hits(day).insert_one({"_id": events[1]["event_id"], "path": "/hai",
+                                "referrer": "(direct)", "visitor": "d" * 32, "viewed_at": now,
+                                "batch": "crashed"})
+    store.day_visitors(day).insert_one({"_id": "d" * 32, "batch": "crashed"})
     store._increment_once(f"day:{day}", "crashed", {"views": 1, "visitors": 1})
 
     assert store.record_batch(events[1:], now=now)["counted"] == 0  # its redelivery: owned

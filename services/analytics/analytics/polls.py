@@ -55,7 +55,6 @@ class PollStore:
 
     def ensure_indexes(self) -> None:
         self.votes.create_index([("visitor", ASCENDING)], unique=True)
-        self.votes.create_index([("poll_id", ASCENDING)])
         self.polls.create_index([("created_at", DESCENDING)])
 
     # -- polls -------------------------------------------------------------------------------

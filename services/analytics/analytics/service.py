@@ -46,7 +46,7 @@ class AnalyticsService(OpsEndpoints):
     instrumentation = Instrumentation()
 
     def readiness_checks(self):
-        return [check("mongodb", lambda: self.visits.hits.database.command("ping"))]
+        return [check("mongodb", lambda: self.visits.database.command("ping"))]
 
     # -- page views --------------------------------------------------------------------------
     @batch_event_handler("gateway", "page_viewed", max_batch=500, max_wait=0.05)
