@@ -3,7 +3,9 @@
 Nameko's event handler runs one worker per message, each with its own database round trips;
 page views arrive thousands a second, so they are taken in batches instead: up to
 ``max_batch`` messages, or whatever arrived within ``max_wait`` seconds, go to ONE worker call
-``handle(self, events)`` and are acknowledged together once it returned.
+``handle(self, events)`` and are acknowledged together once it returned. While one batch is
+being stored, the next is read and checked (two batches in workers at most; acknowledged in
+order).
 
 The rules of ``portal_common.events.consumer.event_handler`` hold here too: the same quorum
 queue (name, delivery limit, dead-letter exchange), so switching between the two keeps the
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 
 import eventlet
 from eventlet.event import Event
@@ -32,6 +35,7 @@ from portal_common.events.consumer import (DEAD_LETTER_EXCHANGE, DELIVERY_LIMIT,
 
 log = logging.getLogger(__name__)
 
+PIPELINE = 2  # batches in workers at once: the next is read and checked while one is stored
 BATCH_SIZE = Histogram("portal_event_batch_size", "Events per consumed batch", ["consumer"],
                        buckets=(1, 5, 10, 50, 100, 250, 500, 1000))
 BATCH_FAILURES = Counter("portal_event_batch_failures_total",
@@ -108,18 +112,23 @@ class BatchEventHandler(Entrypoint):
     def _consume(self):
         with Connection(self.amqp_uri, heartbeat=30) as conn:
             channel = conn.channel()
-            channel.basic_qos(0, self.max_batch * 2, False)
+            channel.basic_qos(0, self.max_batch * (PIPELINE + 1), False)
             pending: list = []
+            in_flight: deque = deque()  # batches handed to workers, settled in order
             consumer = Consumer(channel, [self.queue], on_message=pending.append,
                                 accept=["json"], auto_declare=True)
             with consumer:
-                while not self._stopping:
-                    self._fill(conn, pending)
+                while not self._stopping or in_flight:
+                    self._settle(conn, in_flight, wait=len(in_flight) >= PIPELINE
+                                 or self._stopping)
+                    if self._stopping:
+                        continue
+                    self._fill(conn, pending, idle=0.005 if in_flight else 1.0)
                     if pending:
                         batch, pending[:] = list(pending), []
-                        self._process(conn, batch)
+                        self._dispatch(batch, in_flight)
 
-    def _fill(self, conn, pending: list) -> None:
+    def _fill(self, conn, pending: list, idle: float) -> None:
         conn.heartbeat_check()
         deadline = time.monotonic() + self.max_wait
         while len(pending) < self.max_batch and not self._stopping:
@@ -127,13 +136,13 @@ class BatchEventHandler(Entrypoint):
             if remaining <= 0 and pending:
                 return
             try:
-                conn.drain_events(timeout=max(remaining, 0.001) if pending else 1.0)
+                conn.drain_events(timeout=max(remaining, 0.001) if pending else idle)
             except TimeoutError:  # socket.timeout
                 conn.heartbeat_check()
-                if pending:
-                    return
+                return
 
-    def _process(self, conn, messages: list) -> None:
+    def _dispatch(self, messages: list, in_flight: deque) -> None:
+        """Dead-letter what breaks the catalogue; hand the rest to a worker."""
         valid = []
         for message in messages:
             try:
@@ -146,28 +155,35 @@ class BatchEventHandler(Entrypoint):
                 self._dead_letter(message, "undecodable", exc)
                 continue
             valid.append((message, body))
-        if not valid:
-            return
-        BATCH_SIZE.labels(self.consumer_name).observe(len(valid))
-        outcome = self._handle(conn, [body for _, body in valid])
-        if outcome == "ok":
-            for message, _ in valid:
-                message.ack()
-            EVENTS_CONSUMED.labels(self.consumer_name, self.event_type,
-                                   "processed").inc(len(valid))
-            return
-        if outcome == "unavailable":  # held for five minutes already: give them back
-            for message, _ in valid:
-                message.requeue()
-            return
-        BATCH_FAILURES.labels(self.consumer_name).inc()
-        for message, body in valid:  # isolate the event that fails
-            if self._handle(conn, [body]) == "ok":
-                message.ack()
-                EVENTS_CONSUMED.labels(self.consumer_name, self.event_type, "processed").inc()
+        if valid:
+            BATCH_SIZE.labels(self.consumer_name).observe(len(valid))
+            in_flight.append((valid, self._spawn([body for _, body in valid])))
+
+    def _settle(self, conn, in_flight: deque, wait: bool) -> None:
+        """Acknowledge finished batches, oldest first (a multiple ack covers exactly one batch,
+        since every earlier delivery is settled by then)."""
+        while in_flight and (wait or in_flight[0][1].ready()):
+            valid, done = in_flight.popleft()
+            outcome = self._outcome(conn, done)
+            wait = False
+            if outcome == "ok":
+                valid[-1][0].ack(multiple=True)
+                EVENTS_CONSUMED.labels(self.consumer_name, self.event_type,
+                                       "processed").inc(len(valid))
+            elif outcome == "unavailable":  # held for five minutes already: give them back
+                for message, _ in valid:
+                    message.requeue()
             else:
-                message.requeue()  # counts against the delivery limit
-                EVENTS_CONSUMED.labels(self.consumer_name, self.event_type, "failed").inc()
+                BATCH_FAILURES.labels(self.consumer_name).inc()
+                for message, body in valid:  # isolate the event that fails
+                    if self._outcome(conn, self._spawn([body])) == "ok":
+                        message.ack()
+                        EVENTS_CONSUMED.labels(self.consumer_name, self.event_type,
+                                               "processed").inc()
+                    else:
+                        message.requeue()  # counts against the delivery limit
+                        EVENTS_CONSUMED.labels(self.consumer_name, self.event_type,
+                                               "failed").inc()
 
     def _dead_letter(self, message, outcome: str, exc: Exception) -> None:
         log.error("event %s to %s: %s", outcome, dead_letter_queue_name(
@@ -175,8 +191,8 @@ class BatchEventHandler(Entrypoint):
         EVENTS_CONSUMED.labels(self.consumer_name, self.event_type, outcome).inc()
         message.reject(requeue=False)
 
-    def _handle(self, conn, events: list[dict]) -> str:
-        """Run the handler in a worker; wait (keeping the connection alive) for its outcome."""
+    def _spawn(self, events: list[dict]) -> Event:
+        """Run the handler in a worker; the returned event gets its exc_info (None if fine)."""
         done = Event()
 
         def handle_result(worker_ctx, result, exc_info):
@@ -185,16 +201,19 @@ class BatchEventHandler(Entrypoint):
 
         self.container.spawn_worker(self, (events,), {}, context_data={},
                                     handle_result=handle_result)
-        while True:
-            exc_info = done.wait(timeout=5)
-            if done.ready():
-                break
+        return done
+
+    def _outcome(self, conn, done: Event) -> str:
+        """Wait (keeping the connection alive) for a worker: ok, unavailable or failed."""
+        while not done.ready():
+            done.wait(timeout=5)
             conn.heartbeat_check()
+        exc_info = done.wait()
         if exc_info is None:
             return "ok"
         if isinstance(exc_info[1], BACKEND_UNAVAILABLE):
             return "unavailable"
-        log.error("%s failed on %d event(s): %r", self.consumer_name, len(events), exc_info[1])
+        log.error("%s failed: %r", self.consumer_name, exc_info[1])
         return "failed"
 
 
