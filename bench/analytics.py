@@ -135,9 +135,12 @@ class Platform:
                         f"http://127.0.0.1:{self.env['GATEWAY_PORT']}/healthz")
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, *exc):
         for process in self.processes:
             _stop(process)
+        if exc_type is not None:  # say why, before the temporary directory goes
+            for log in sorted(self.tmp.glob("*.log")):
+                print(f"--- {log.name} (last lines)\n{log.read_text()[-3000:]}", file=sys.stderr)
         self.mongo.drop_database(self.settings.database_name("analytics"))
         self.mongo.drop_database(self.settings.database_name("gateway"))
         self.mongo.close()
@@ -161,7 +164,8 @@ def _ingest(amqp_uri: str, events: list[dict], consumed) -> float:
     feeder = threading.Thread(target=_offer_all, args=(publisher, events))
     feeder.start()
     if not _wait(lambda: consumed() >= len(events), timeout=300):
-        raise RuntimeError(f"only {consumed()} of {len(events)} consumed")
+        raise RuntimeError(f"only {consumed()} of {len(events)} consumed; "
+                           f"{publisher.pending()} not yet confirmed by the broker")
     elapsed = time.perf_counter() - started
     feeder.join()
     publisher.stop()

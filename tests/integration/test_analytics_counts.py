@@ -156,3 +156,27 @@ def test_late_events_beyond_the_retention_are_not_counted(namespace):
     assert store.record_batch([_view("/cu", viewed_at=long_ago)]) == {
         "counted": 0, "duplicates": 0, "late": 1}
     client.close()
+
+
+def test_batches_stored_at_the_same_time_lose_no_count(namespace):
+    """Several workers store batches at once (the consumer pipelines them): every view and
+    every visitor is counted exactly once, on FerretDB as on MongoDB."""
+    import eventlet
+
+    from portal_common.mongo import make_client
+    from portal_common.settings import get_settings
+
+    client = make_client("test")
+    store = VisitStore(client[get_settings().database_name("analytics")])
+    batches = [[_view(f"/trang-{i % 3}", f"{(b * 7 + i) % 40:032x}") for i in range(25)]
+               for b in range(16)]
+    pool = eventlet.GreenPool(8)
+    for batch in batches:
+        pool.spawn_n(store.record_batch, batch)
+    pool.waitall()
+    figures = store.visitors()
+    assert (figures["total"], figures["today"], figures["today_visitors"]) == (400, 400, 40)
+    day = _today()
+    summary = store.summary(*(datetime.fromisoformat(day).date(),) * 2)
+    assert sorted(p["views"] for p in summary["top_pages"]) == [133, 133, 134]
+    client.close()

@@ -29,6 +29,7 @@ dropping a collection.
 from __future__ import annotations
 
 import hashlib
+import threading
 import uuid
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta, timezone
@@ -117,6 +118,10 @@ class VisitStore:
         self.labels = database["labels"]
         self.batches = database["batches"]
         self.settings = database["settings"]
+        # FerretDB 1.24 (SQLite) loses concurrent updates of one document (400 concurrent
+        # $inc of a field: 45 applied, all 400 reported as modified), so this process writes
+        # the counter documents one batch at a time (MongoDB itself needs no such lock).
+        self._counter_writes = threading.Lock()
         # keys known to exist, per collection: most visitors, labels and minutes repeat
         self._known: dict[str, set] = {"labels": set(), "day_visitors": set(), "online": set()}
 
@@ -189,11 +194,12 @@ class VisitStore:
         targets = {f"day:{day}": dict(counts) for day, counts in per_day.items()}
         if owned:
             targets[TOTAL_ID] = {"views": len(owned)}
-        for counter_id, increments in targets.items():
-            self._increment_once(counter_id, batch_id, increments)
-        self.batches.delete_one({"_id": batch_id})  # done
-        for counter_id in targets:
-            self.counters.update_one({"_id": counter_id}, {"$pull": {"applied": batch_id}})
+        with self._counter_writes:  # see __init__: one writer of counters per process
+            for counter_id, increments in targets.items():
+                self._increment_once(counter_id, batch_id, increments)
+            self.batches.delete_one({"_id": batch_id})  # done
+            for counter_id in targets:
+                self.counters.update_one({"_id": counter_id}, {"$pull": {"applied": batch_id}})
         return len(owned)
 
     def _new_visitors(self, day: str, docs: list[dict], batch_id: str, recovering: bool) -> int:
@@ -213,12 +219,20 @@ class VisitStore:
         return len(inserted)
 
     def _increment_once(self, counter_id: str, batch_id: str, increments: dict) -> None:
-        try:
-            self.counters.update_one({"_id": counter_id, "applied": {"$ne": batch_id}},
-                                     {"$inc": increments, "$push": {"applied": batch_id}},
-                                     upsert=True)
-        except DuplicateKeyError:
-            pass  # the counter exists and already holds this batch: applied before
+        """Apply ``increments`` unless this batch already did. A duplicate key on the upsert
+        means either "applied before" or a concurrent writer won a race to create or update
+        the document (FerretDB reports that too): only the document itself can tell, so ask
+        it and try again when the batch is not in it."""
+        for _ in range(20):
+            try:
+                self.counters.update_one({"_id": counter_id, "applied": {"$ne": batch_id}},
+                                         {"$inc": increments, "$push": {"applied": batch_id}},
+                                         upsert=True)
+                return
+            except DuplicateKeyError:
+                if self.counters.find_one({"_id": counter_id, "applied": batch_id}, {"_id": 1}):
+                    return  # applied before
+        raise RuntimeError(f"counter {counter_id} could not be updated for batch {batch_id}")
 
     def _remember_online(self, hits: list[dict], now: datetime) -> None:
         """One key per visitor and minute (a set, so replays change nothing)."""
