@@ -122,6 +122,7 @@ class VisitStore:
         # $inc of a field: 45 applied, all 400 reported as modified), so this process writes
         # the counter documents one batch at a time (MongoDB itself needs no such lock).
         self._counter_writes = threading.Lock()
+        self._base_total: int | None = None
         # keys known to exist, per collection: most visitors, labels and minutes repeat
         self._known: dict[str, set] = {"labels": set(), "day_visitors": set(), "online": set()}
 
@@ -281,8 +282,12 @@ class VisitStore:
         return self.base_total()
 
     def base_total(self) -> int:
-        doc = self.settings.find_one({"_id": COUNTER_ID})
-        return int(doc["base_total"]) if doc else 0
+        if self._base_total is None:  # set once for good ($setOnInsert): remembered when set
+            doc = self.settings.find_one({"_id": COUNTER_ID})
+            if doc is None:
+                return 0
+            self._base_total = int(doc["base_total"])
+        return self._base_total
 
     def visitors(self, now: datetime | None = None) -> dict[str, int]:
         """``total`` views (continuing the old counter), ``today``'s views and unique visitors,
