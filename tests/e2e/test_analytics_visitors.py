@@ -181,8 +181,12 @@ def test_the_visitor_salt_is_shared_kept_for_today_only_and_no_address_is_stored
         salts = list(client[settings.database_name("gateway")]["visitor_salts"].find())
         assert [s["_id"] for s in salts] == [_today()] and len(salts[0]["salt"]) == 64
         analytics = client[settings.database_name("analytics")]
-        wait_until(lambda: analytics["hits"].find_one({"path": "/muoi"}), timeout=15)
-        for name in ("hits", "day_visitors", "online_visitors"):
+        hits = analytics[f"hits_{_today().replace('-', '')}"]
+        assert wait_until(lambda: hits.find_one({"path": "/muoi"}), timeout=15)
+        names = [n for n in analytics.list_collection_names()
+                 if n.startswith(("hits_", "visitors_", "online_"))]
+        assert len(names) >= 3
+        for name in names:
             for doc in analytics[name].find().limit(50):
                 assert "127.0.0.1" not in str(doc) and "Firefox" not in str(doc)
     finally:

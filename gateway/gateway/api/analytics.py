@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
+from pymongo.errors import PyMongoError
 
 from gateway.accounts import require_roles
 from gateway.caching import cached
@@ -129,7 +130,11 @@ def record_hit():
     if is_bot(user_agent):
         BOT_VIEWS.inc()
         return jsonify(accepted=False, event_id=None), 202
-    salt = current_app.extensions["visitor_salts"].salt()
+    try:
+        salt = current_app.extensions["visitor_salts"].salt()
+    except PyMongoError:  # only the first view of a day (per worker) reads the database
+        return problem(503, "Service unavailable", "the visitor counter cannot identify "
+                       "visitors right now", headers={"Retry-After": "5"})
     event = new_event("gateway", "page_viewed", {
         "path": hit.path, "referrer": hit.referrer, "title": hit.title,
         "visitor": visitor_hash(salt, request.remote_addr or "", user_agent),
