@@ -2,9 +2,11 @@
 import logging
 import sys
 
-from bench import rpc_roundtrip
+from bench import analytics, rpc_roundtrip
 
-BENCHMARKS = {"rpc_roundtrip": rpc_roundtrip.run}
+BENCHMARKS = {"rpc_roundtrip": rpc_roundtrip.run,
+              "pageview_ingest": analytics.run_pageview_ingest,
+              "visitors_latency": analytics.run_visitors_latency}
 
 
 def main(argv: list[str]) -> int:

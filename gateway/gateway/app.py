@@ -19,6 +19,7 @@ from gateway.pageviews import PageViewPublisher
 from gateway.problems import register_error_handlers
 from gateway.rpc import RpcPool
 from gateway.settings import GatewaySettings, get_gateway_settings
+from gateway.visitor_ids import DailySalts
 from portal_common.logs import configure_logging, current_correlation_id, set_correlation_id
 from portal_common.mongo import make_client
 
@@ -53,6 +54,8 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     app.extensions["response_cache"] = ResponseCache(settings.amqp_uri)
     app.extensions["pageviews"] = PageViewPublisher(settings.amqp_uri, settings.pageview_buffer)
     app.extensions["visitor_key"] = settings.read_or_create_secret("visitor-key")
+    app.extensions["visitor_salts"] = DailySalts(
+        mongo[settings.database_name("gateway")]["visitor_salts"])
 
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

@@ -79,6 +79,8 @@ def _demo(settings) -> list[str]:
             if rpc.call("documents", "find_document", document["number"]) is None:
                 rpc.call("documents", "create_document", document)
                 done.append(f"document {document['number']} registered")
+        poll = rpc.call("analytics", "ensure_poll", demo.POLL, "admin")
+        done.append(f"poll: /api/v1/polls/{poll['id']}")
         base = rpc.call("analytics", "ensure_visitor_base", demo.VISITOR_BASE_TOTAL)
         done.append(f"visitor counter continues from {base['base_total']}")
     finally:

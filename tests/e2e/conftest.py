@@ -31,6 +31,8 @@ PORT_VARIABLES = {"news": "NEWS_HTTP_PORT", "documents": "DOCUMENTS_HTTP_PORT",
                   "feedback": "FEEDBACK_HTTP_PORT", "analytics": "ANALYTICS_HTTP_PORT",
                   "gateway": "GATEWAY_PORT"}
 ADMIN_PASSWORD = "e2e-admin-password-0123"
+# the frontend runs in browsers: a client library's user agent would be counted as a bot
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
 def _free_port() -> int:
@@ -138,6 +140,7 @@ def api(platform):
         def __getattr__(self, method):
             def call(path, **kwargs):
                 kwargs.setdefault("timeout", 15)
+                kwargs["headers"] = {"User-Agent": BROWSER, **(kwargs.get("headers") or {})}
                 return requests.request(method.upper(), platform.url + path, **kwargs)
             return call
     return Api()

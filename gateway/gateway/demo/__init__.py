@@ -23,6 +23,10 @@ DOCUMENTS = [
              "của cấp ủy các cấp đối với công tác nắm bắt, phản ánh dư luận xã hội."},
 ]
 
+POLL = {"question": "Bạn quan tâm mục gì nhất trong website của chúng tôi?",
+        "options": ["Tin Tức - Sự Kiện", "Tra cứu văn bản"],
+        "results_visibility": "always"}  # "Bình chọn" on the seed page
+
 VISITOR_BASE_TOTAL = 331663  # "Thông tin truy cập: 331663" on the seed page
 
 
