@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from importlib import resources
+from pathlib import Path
 
 CATEGORIES = [
     {"slug": "tin-tuc-su-kien", "name": "Tin tức - Sự kiện", "parent": None, "order": 1},
@@ -22,6 +23,8 @@ DOCUMENTS = [
      "text": "Chỉ thị 39-CT/TU ngày 25/3/2014 của Tỉnh ủy Lào Cai về việc tăng cường sự lãnh đạo "
              "của cấp ủy các cấp đối với công tác nắm bắt, phản ánh dư luận xã hội."},
 ]
+
+SEED_ARTICLE = Path(__file__).with_name("seed_article.json")  # an ImportItem for news-import
 
 VISITOR_BASE_TOTAL = 331663  # "Thông tin truy cập: 331663" on the seed page
 
