@@ -2,9 +2,9 @@
 import logging
 import sys
 
-from bench import rpc_roundtrip
+from bench import news_reads, rpc_roundtrip
 
-BENCHMARKS = {"rpc_roundtrip": rpc_roundtrip.run}
+BENCHMARKS = {"rpc_roundtrip": rpc_roundtrip.run, "news_reads": news_reads.run}
 
 
 def main(argv: list[str]) -> int:
