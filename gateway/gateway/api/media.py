@@ -261,6 +261,23 @@ def get_album(album_id: str):
     return jsonify(_rpc().call("news", "get_album", album_id))
 
 
+@bp.get("/newsroom/albums")
+@operation(tags=["albums"], query=PageQuery, response=ListPage[AlbumSummary])
+@require_roles(*WRITERS)
+def list_albums_for_staff():
+    """Every album, published or not, newest first (editor, admin)."""
+    query = query_args(PageQuery)
+    return jsonify(_rpc().call("news", "list_albums", query.page, query.per_page, True))
+
+
+@bp.get("/newsroom/albums/<album_id>")
+@operation(tags=["albums"], response=Album)
+@require_roles(*WRITERS)
+def get_album_for_staff(album_id: str):
+    """Any album by id or slug, published or not (editor, admin)."""
+    return jsonify(_rpc().call("news", "get_album", album_id, True))
+
+
 @bp.post("/albums")
 @operation(tags=["albums"], body=AlbumIn, response=Album, status=201)
 @require_roles(*WRITERS)
@@ -307,6 +324,16 @@ def list_newsletters():
 def get_newsletter(issue_id: str):
     """One published issue with its cover and PDF links."""
     return jsonify(_rpc().call("news", "get_newsletter", issue_id))
+
+
+@bp.get("/newsroom/newsletters")
+@operation(tags=["newsletters"], query=NewsletterQuery, response=ListPage[Newsletter])
+@require_roles(*WRITERS)
+def list_newsletters_for_staff():
+    """Every newsletter issue, published or not (editor, admin)."""
+    query = query_args(NewsletterQuery)
+    return jsonify(_rpc().call("news", "list_newsletters", query.year, query.page,
+                               query.per_page, True))
 
 
 @bp.post("/newsletters")
