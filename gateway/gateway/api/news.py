@@ -169,10 +169,10 @@ def _actor() -> str:
 # -- categories ------------------------------------------------------------------------------
 @bp.get("/categories")
 @operation(tags=["news"], response=CategoryList, cached=True)
-@cached("news")
+@cached("news", ttl=1)
 def list_categories():
     """The category tree, parents before their children: ``[{slug, name, parent, order,
-    depth}]``."""
+    depth}]``. Category changes emit no event: the answer is kept at most a second."""
     return jsonify(items=_rpc().call("news", "list_categories"))
 
 
