@@ -33,8 +33,8 @@ from portal_common.settings import Settings
 ROOT = Path(__file__).resolve().parents[1]
 CONCURRENCY = 32
 CALLS = 6400
-DIRECT_CALLS = 1600
-UNCACHED_CALLS = 480
+DIRECT_CALLS = 640
+UNCACHED_CALLS = 320
 ARTICLES = 60
 P99_TARGET_MS = 50.0
 
