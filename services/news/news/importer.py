@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -224,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("paths", nargs="+", type=Path, help="files or folders to import")
     parser.add_argument("--draft", action="store_true",
                         help="create drafts (default: publish, keeping published_at)")
-    parser.add_argument("--actor", default=os.environ.get("NEWS_IMPORT_ACTOR", "import"),
+    parser.add_argument("--actor", default="import",
                         help="who the revisions name (default: import)")
     parser.add_argument("--report", type=Path, help="write rejected items here (JSON lines)")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per item")
