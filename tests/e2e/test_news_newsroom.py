@@ -190,12 +190,20 @@ def test_images_are_checked_by_decoding_and_served_with_thumbnails_and_long_cach
     assert api.get("/api/v1/media/" + "0" * 32 + "/thumb").status_code == 404
 
 
-def test_an_album_and_a_newsletter_issue_are_published_with_their_media(api, staff):
+def test_a_cover_an_album_and_a_newsletter_issue_are_published_with_their_media(api, staff):
     editor = _auth(staff["editor"])
     photo = api.post("/api/v1/media", headers=editor,
                      files={"file": ("p.png", _image("PNG", (800, 600)))}).json()
     pdf = api.post("/api/v1/media", headers=editor, files={"file": ("ban-tin.pdf", _pdf())})
     assert pdf.status_code == 201 and pdf.json()["kind"] == "pdf" and pdf.json()["pages"] == 1
+
+    article = _draft(api, staff["editor"], cover={
+        "media_id": photo["id"], "caption": "Quang cảnh Hội nghị", "credit": "Ảnh: Đồng Hồng - PT"})
+    api.post(f"/api/v1/news/{article['id']}/publish", headers=editor)
+    page = wait_until(lambda: (r := api.get(f"/api/v1/news/{article['slug']}")).status_code == 200
+                      and r.json(), timeout=5)
+    assert page["cover"] == {"media_id": photo["id"], "caption": "Quang cảnh Hội nghị",
+                             "credit": "Ảnh: Đồng Hồng - PT", "alt": None}
 
     album = api.post("/api/v1/albums", headers=editor, json={
         "title": f"Đại hội Công đoàn tỉnh {uuid.uuid4().hex[:4]}", "published": True,
