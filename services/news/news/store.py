@@ -41,13 +41,10 @@ STATUSES = (DRAFT, SCHEDULED, PUBLISHED, UNPUBLISHED, DELETED)
 MAX_SLUG_ATTEMPTS = 50
 MAX_COMMIT_ATTEMPTS = 20
 RELATED_LIMIT = 5
-# fields an editor changes; a change to any of them on a published article is article_updated
-CONTENT_FIELDS = ("title", "summary", "body_html", "category", "credits", "source_unit", "tags",
-                  "cover", "slug")
-PUBLIC_EVENT_FIELDS = ("title", "summary", "body_html", "category", "slug")
 HIDDEN = {"outbox": 0}
 CLAIM_TIMEOUT = timedelta(seconds=30)  # a claim older than this whose update never came is dead
 OUTBOX_MIN_AGE = timedelta(seconds=5)  # the sweep leaves fresh events to the inline relay
+SLUG_CACHE_S = 0.5  # how old the copy of published slugs may be when a view does not match it
 SCHEDULER = "scheduler"  # the actor of publications made by the timer
 
 
@@ -80,6 +77,7 @@ class ArticleStore:
         self.articles = database["articles"]
         self.revisions = database["revisions"]
         self.views = database["article_views"]
+        self._slug_cache: tuple[frozenset, float] = (frozenset(), float("-inf"))
         self.media_files = database["media.files"]
 
     def ensure_indexes(self) -> None:
@@ -564,6 +562,8 @@ class ArticleStore:
 
         One record per view, keyed by the event's id: a redelivered event, even one handled
         twice at the same moment, is counted once (the insert of the second one fails)."""
+        if not self._may_be_published(slug):
+            return False  # most viewed pages are not articles: no query for them
         doc = self.articles.find_one({"slug": slug, "status": PUBLISHED}, {"_id": 1})
         if doc is None:
             return False
@@ -573,6 +573,19 @@ class ArticleStore:
         except DuplicateKeyError:
             pass
         return True
+
+    def _may_be_published(self, slug: str) -> bool:
+        """Whether ``slug`` is in a recent copy of the published slugs. Page views arrive by the
+        thousand and most are not articles: they cost no query. A slug missing from a copy
+        older than half a second re-reads it, so an article is counted from its first views."""
+        slugs, read_at = self._slug_cache
+        if slug in slugs:
+            return True
+        if time.monotonic() - read_at > SLUG_CACHE_S:
+            slugs = frozenset(d["slug"] for d in self.articles.find({"status": PUBLISHED},
+                                                                     {"slug": 1, "_id": 0}))
+            self._slug_cache = (slugs, time.monotonic())
+        return slug in slugs
 
     def most_read(self, days: int, limit: int, category: str | None = None) -> dict[str, Any]:
         since = (_now() - timedelta(days=days - 1)).strftime("%Y-%m-%d")
