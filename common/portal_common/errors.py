@@ -53,6 +53,22 @@ class Forbidden(PortalError):
 
 
 @deserialize_to_instance
+class TooLarge(PortalError):
+    """An upload or a body over its size limit."""
+
+    status = 413
+    title = "Too large"
+
+
+@deserialize_to_instance
+class UnsupportedMedia(PortalError):
+    """An upload whose content is not of an accepted type (checked by decoding it)."""
+
+    status = 415
+    title = "Unsupported media type"
+
+
+@deserialize_to_instance
 class Unavailable(PortalError):
     """A backend the service needs (database, search engine) does not answer."""
 

@@ -4,15 +4,19 @@
 
 The admin password is ``ADMIN_PASSWORD`` when set; otherwise one is generated, printed once and
 kept in ``var/admin-password`` (mode 0600). Demo content goes through the services' own RPC
-entrypoints, so it obeys the same rules (and emits the same events) as content made by editors.
+entrypoints (the seed article through the ``news-import`` tool), so it obeys the same rules and
+emits the same events as content made by editors.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import secrets
+import shutil
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 from portal_common.logs import configure_logging
 from portal_common.mongo import make_client
@@ -59,6 +63,20 @@ def _wait_for(rpc: RpcPool, service: str, method: str, timeout: float = 90) -> N
             time.sleep(1)
 
 
+def _import_seed_article() -> list[str]:
+    """The seed article goes through ``news-import``, the same tool editors use for their
+    archives: re-running it leaves the article unchanged."""
+    tool = Path(sys.executable).with_name("news-import")
+    command = [str(tool) if tool.exists() else (shutil.which("news-import") or "news-import"),
+               str(demo.SEED_ARTICLE), "--actor", "admin", "--quiet"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    lines = [line.strip() for line in result.stdout.splitlines() if line.strip()]
+    if result.returncode != 0:
+        raise RuntimeError("news-import of the seed article failed:\n" + "\n".join(lines)
+                           + result.stderr[-2000:])
+    return [f"seed article {line}" for line in lines]
+
+
 def _demo(settings) -> list[str]:
     rpc = RpcPool(settings.amqp_uri, size=2, timeout=15)
     done = []
@@ -67,14 +85,7 @@ def _demo(settings) -> list[str]:
             _wait_for(rpc, service, probe)
         for category in demo.CATEGORIES:
             rpc.call("news", "ensure_category", category)
-        article = demo.seed_article()
-        published = rpc.call("news", "list_articles", article["category"], 1, 100)["items"]
-        if any(item["title"] == article["title"] for item in published):
-            done.append("seed article already published")
-        else:
-            created = rpc.call("news", "create_article", article, "admin")
-            rpc.call("news", "publish_article", created["id"], "admin")
-            done.append(f"seed article published: /api/v1/news/{created['slug']}")
+        done.extend(_import_seed_article())
         for document in demo.DOCUMENTS:
             if rpc.call("documents", "find_document", document["number"]) is None:
                 rpc.call("documents", "create_document", document)

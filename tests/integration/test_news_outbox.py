@@ -33,9 +33,13 @@ def _draft(container):
         return create(ARTICLE, "editor1")
 
 
-def _articles_collection():
+def _collection(name):
     settings = get_settings()
-    return MongoClient(settings.mongo_uri)[settings.database_name("news")]["articles"]
+    return MongoClient(settings.mongo_uri, tz_aware=True)[settings.database_name("news")][name]
+
+
+def _pending_events():
+    return _collection("revisions").count_documents({"outbox.event_id": {"$exists": True}})
 
 
 def test_publishing_emits_one_valid_article_published_and_empties_the_outbox(newsroom, bus):
@@ -53,7 +57,7 @@ def test_publishing_emits_one_valid_article_published_and_empties_the_outbox(new
     assert event["data"]["article_id"] == draft["id"]
     assert event["data"]["category"] == {"slug": "ban-tuyen-giao", "name": "Ban Tuyên giáo"}
     assert event["data"]["revision"] == published["revision"] == 2
-    assert _articles_collection().find_one({"_id": draft["id"]})["outbox"] == []
+    assert _pending_events() == 0
 
 
 def test_publishing_twice_changes_nothing_and_emits_nothing_more(newsroom, bus):
@@ -78,14 +82,43 @@ def test_an_event_left_in_an_outbox_by_a_crash_is_published_by_the_sweep(newsroo
                                                              "name": "Ban Tuyên giáo"},
         "published_at": "2026-01-01T00:00:00.000Z", "revision": 2})
     stranded["occurred_at"] = iso_utc(datetime.now(timezone.utc) - timedelta(minutes=1))
-    _articles_collection().update_one({"_id": draft["id"]}, {"$push": {"outbox": stranded}})
+    # the process died after the article update, before publishing: an applied revision
+    # record still holds the event
+    _collection("revisions").update_one({"_id": f"{draft['id']}:0000001"},
+                                        {"$push": {"outbox": stranded}})
 
     with entrypoint_hook(container, "relay_outbox") as sweep:
         sweep()
 
     events = bus.collect(count=1, timeout=5)
     assert [e["event_id"] for e in events] == [stranded["event_id"]]
-    assert _articles_collection().find_one({"_id": draft["id"]})["outbox"] == []
+    assert _pending_events() == 0
+
+
+def test_a_claim_left_by_a_writer_that_died_is_dropped_and_its_event_never_sent(newsroom, bus):
+    """Simulates a process that claimed revision 2 (with its event) and died before updating
+    the article: the article never changed, so nothing may be announced."""
+    bus.listen("news")
+    draft = _draft(newsroom)
+    old = datetime.now(timezone.utc) - timedelta(minutes=5)
+    _collection("revisions").insert_one({
+        "_id": f"{draft['id']}:0000002", "article_id": draft["id"], "revision": 2,
+        "action": "published", "by": "ghost", "at": iso_utc(old), "changes": [],
+        "outbox": [new_event("news", "article_published", {
+            "article_id": draft["id"], "slug": draft["slug"], "title": draft["title"],
+            "summary": "", "body_text": "x", "category": {"slug": "ban-tuyen-giao",
+                                                         "name": "Ban Tuyên giáo"},
+            "published_at": iso_utc(old), "revision": 2})],
+        "applied": False, "claimed_at": old})
+
+    with entrypoint_hook(newsroom, "relay_outbox") as sweep:
+        sweep()
+    assert bus.collect(count=1, timeout=1) == []
+    assert _collection("revisions").find_one({"_id": f"{draft['id']}:0000002"}) is None
+    # and the next real change takes revision 2
+    with entrypoint_hook(newsroom, "publish_article") as publish:
+        assert publish(draft["id"], "editor1")["revision"] == 2
+    assert [e["data"]["revision"] for e in bus.collect(count=1, timeout=3)] == [2]
 
 
 def test_article_html_is_sanitised_and_slugs_are_readable_ascii_and_unique(newsroom):

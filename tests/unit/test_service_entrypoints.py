@@ -21,21 +21,21 @@ def _published_event(article_id="a1", revision=2):
         "published_at": "2026-11-20T08:00:00.000Z", "revision": revision})
 
 
-def test_publishing_a_draft_relays_its_outbox_and_pulls_each_confirmed_event():
+def test_publishing_a_draft_relays_the_event_of_its_revision_record():
     service = worker_factory(NewsService)
     event = _published_event()
-    service.articles.publish.return_value = ({"id": "a1", "status": "published"}, True)
-    service.articles.articles.find_one.return_value = {"_id": "a1", "outbox": [event]}
+    service.articles.publish.return_value = ({"id": "a1", "status": "published"}, "a1:0000002")
+    service.articles.revisions.find_one.return_value = {"_id": "a1:0000002", "outbox": [event]}
 
     assert service.publish_article("a1", "editor1") == {"id": "a1", "status": "published"}
     service.publish_event.assert_called_once_with(event)
-    service.articles.articles.update_one.assert_called_once_with(
-        {"_id": "a1"}, {"$pull": {"outbox": event}})
+    service.articles.revisions.update_one.assert_called_once_with(
+        {"_id": "a1:0000002"}, {"$pull": {"outbox": event}})
 
 
 def test_publishing_an_already_published_article_publishes_nothing():
     service = worker_factory(NewsService)
-    service.articles.publish.return_value = ({"id": "a1"}, False)
+    service.articles.publish.return_value = ({"id": "a1"}, None)
     service.publish_article("a1", "editor1")
     service.publish_event.assert_not_called()
 
@@ -43,12 +43,33 @@ def test_publishing_an_already_published_article_publishes_nothing():
 def test_an_event_that_the_broker_refuses_stays_in_the_outbox_for_the_sweep():
     service = worker_factory(NewsService)
     event = _published_event()
-    service.articles.publish.return_value = ({"id": "a1"}, True)
-    service.articles.articles.find_one.return_value = {"_id": "a1", "outbox": [event]}
+    service.articles.publish.return_value = ({"id": "a1"}, "a1:0000002")
+    service.articles.revisions.find_one.return_value = {"_id": "a1:0000002", "outbox": [event]}
     service.publish_event.side_effect = ConnectionError("broker away")
 
     service.publish_article("a1", "editor1")  # the write succeeded; the caller is not failed
-    service.articles.articles.update_one.assert_not_called()
+    service.articles.revisions.update_one.assert_not_called()
+
+
+@pytest.mark.parametrize("path, slug", [
+    ("/tin-tuc/ban-tuyen-giao/ket-qua-sau-5-nam", "ket-qua-sau-5-nam"),
+    ("/news/hoi-nghi.html?utm_source=zalo", "hoi-nghi"),
+    ("/tin-tuc/hoi-nghi/", "hoi-nghi"),
+    ("/", None),
+    ("/tìm-kiếm", None),
+])
+def test_a_viewed_path_names_the_article_slug_it_ends_with(path, slug):
+    from news.service import slug_of_path
+    assert slug_of_path(path) == slug
+
+
+def test_a_page_view_of_an_article_is_counted_with_its_event_id():
+    service = worker_factory(NewsService)
+    event = new_event("gateway", "page_viewed", {"path": "/tin-tuc/hoi-nghi",
+                                                 "viewed_at": "2026-11-26T08:00:00.000Z"})
+    NewsService.handle_page_viewed.__wrapped__(service, event)
+    slug, viewed, event_id = service.articles.count_view.call_args.args
+    assert slug == "hoi-nghi" and event_id == event["event_id"] and viewed.tzinfo is not None
 
 
 def test_a_published_article_is_indexed_at_its_revision():

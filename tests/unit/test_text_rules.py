@@ -1,7 +1,7 @@
 """Vietnamese text rules of the newsroom: slugs and sanitised HTML."""
 import pytest
 
-from news.text import make_slug, plain_text, sanitize_html
+from news.text import make_slug, parse_credits, plain_text, sanitize_html
 
 
 @pytest.mark.parametrize("title, slug", [
@@ -43,3 +43,21 @@ def test_the_structure_of_an_article_is_kept():
 
 def test_plain_text_keeps_the_words_and_decodes_entities():
     assert plain_text("<p>Lao &amp; động</p><p>Công đoàn</p>") == "Lao & động Công đoàn"
+
+
+@pytest.mark.parametrize("title, slug", [
+    ("Most read", "most-read-bai"),
+    ("0123456789abcdef0123456789abcdef", "0123456789abcdef0123456789abcdef-bai"),
+])
+def test_a_slug_is_never_a_route_name_nor_an_id(title, slug):
+    assert make_slug(title) == slug
+
+
+@pytest.mark.parametrize("credits, byline", [
+    ("Bài: Tiến Sỹ; Ảnh: Đồng Hồng - PT", {"author": "Tiến Sỹ", "photo": "Đồng Hồng - PT"}),
+    ("Tin, ảnh: Minh Anh", {"author": "Minh Anh", "photo": "Minh Anh"}),
+    ("Phòng Tuyên giáo", {"author": "Phòng Tuyên giáo", "photo": None}),
+    (None, {"author": None, "photo": None}),
+])
+def test_credits_are_split_into_author_and_photographer(credits, byline):
+    assert parse_credits(credits) == byline

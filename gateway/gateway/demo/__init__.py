@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from importlib import resources
+from pathlib import Path
 
 CATEGORIES = [
     {"slug": "tin-tuc-su-kien", "name": "Tin tức - Sự kiện", "parent": None, "order": 1},
@@ -26,6 +27,7 @@ DOCUMENTS = [
 POLL = {"question": "Bạn quan tâm mục gì nhất trong website của chúng tôi?",
         "options": ["Tin Tức - Sự Kiện", "Tra cứu văn bản"],
         "results_visibility": "always"}  # "Bình chọn" on the seed page
+SEED_ARTICLE = Path(__file__).with_name("seed_article.json")  # an ImportItem for news-import
 
 VISITOR_BASE_TOTAL = 331663  # "Thông tin truy cập: 331663" on the seed page
 
