@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway import limits
 from gateway.caching import cached
 from gateway.contract import operation
 from gateway.inputs import json_body
@@ -36,6 +37,7 @@ class Visitors(BaseModel):
 @bp.post("/hits")
 @operation(tags=["analytics"], body=Hit, response=HitAccepted, status=202, calls_services=False,
            errors=(503,))
+@limits.hits
 def record_hit():
     """Count a page view: ``{path, referrer?, title?}`` → 202. The view becomes a
     ``gateway.page_viewed`` event; 503 with Retry-After if the buffer is full."""
