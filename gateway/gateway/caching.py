@@ -180,6 +180,8 @@ def _respond(body: bytes, mimetype: str, etag: str, cache_control: str, status: 
     response = Response(body, status=status, mimetype=mimetype)
     response.set_etag(etag)
     response.headers["Cache-Control"] = cache_control
+    # staff requests (with a token) get another answer: shared caches must keep them apart
+    response.vary.add("Authorization")
     return response.make_conditional(request)
 
 
@@ -201,6 +203,7 @@ def cached(*sources: str, ttl: float | None = None, max_age: int = 0) -> Callabl
             if request.headers.get("Authorization"):
                 response = make_response(view(*args, **kwargs))
                 response.headers["Cache-Control"] = "private, no-store"
+                response.vary.add("Authorization")
                 return response
             if sources:
                 cache.watch(sources)

@@ -74,6 +74,8 @@ class PageViewPublisher:
                     backoff = 0.2
                     break
                 except Exception as exc:  # broker away: keep the event and retry
+                    if self._stopping.is_set():
+                        break
                     log.warning("page view not published yet (%s); retrying in %.1fs", exc, backoff)
                     time.sleep(backoff)
                     backoff = min(backoff * 2, 5.0)
