@@ -123,6 +123,8 @@ class ResponseCache:
                 self._consume()
                 backoff = 0.2
             except Exception as exc:  # broker away: serve uncached until we are back
+                if self._stopping.is_set():
+                    break
                 log.warning("cache invalidation stopped (%s); serving uncached, retrying in %.1fs",
                             exc, backoff)
             finally:
