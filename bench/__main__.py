@@ -2,9 +2,9 @@
 import logging
 import sys
 
-from bench import rpc_roundtrip
+from bench import gateway_serving, rpc_roundtrip
 
-BENCHMARKS = {"rpc_roundtrip": rpc_roundtrip.run}
+BENCHMARKS = {"rpc_roundtrip": rpc_roundtrip.run, "gateway_serving": gateway_serving.run}
 
 
 def main(argv: list[str]) -> int:
