@@ -40,6 +40,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, g, request
 from prometheus_client import Counter
 from pymongo import ASCENDING, ReturnDocument
+from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
@@ -103,9 +104,11 @@ def public_user(user: dict[str, Any]) -> dict[str, Any]:
 
 
 class Accounts:
-    def __init__(self, database: Database, signing_key: str, token_ttl_s: int, *,
+    def __init__(self, database: Database | Collection, signing_key: str, token_ttl_s: int, *,
                  refresh_ttl_s: int = 14 * 86400, cache_s: float = 5.0,
                  login_policy: LoginPolicy = LoginPolicy()):
+        if isinstance(database, Collection):  # the users collection, as callers used to pass
+            database = database.database
         self.users = database["users"]
         self.refresh_tokens = database["refresh_tokens"]
         self.login_failures = database["login_failures"]

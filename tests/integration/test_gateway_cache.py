@@ -43,6 +43,7 @@ def test_an_answer_is_served_from_memory_until_an_event_of_its_source(rabbit_con
     first = client.get("/headline")
     assert first.json == {"title": "Hội nghị"} and first.headers["ETag"]
     assert first.headers["Cache-Control"] == "public, max-age=0, must-revalidate"
+    assert first.headers["Vary"] == "Authorization"
     computed = state["computed"]
 
     state["title"] = "Hội nghị tổng kết"
@@ -68,6 +69,7 @@ def test_requests_with_a_token_are_never_served_from_or_stored_in_memory(rabbit_
     for _ in range(3):
         answer = client.get("/headline", headers={"Authorization": "Bearer x"})
         assert answer.headers["Cache-Control"] == "private, no-store"
+        assert answer.headers["Vary"] == "Authorization"
     assert state["computed"] == 4
     app.extensions["response_cache"].stop()
 
