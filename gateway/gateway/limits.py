@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 import time
 from typing import Callable
 
@@ -80,15 +81,19 @@ class RateLimits:
                                key_prefix="portal-gateway")
         self.limiter.init_app(app)
         self._views: dict[tuple[str, Callable], Callable] = {}
+        self._lock = threading.Lock()
         app.extensions["rate_limits"] = self
 
     def limited(self, limit: NamedLimit, view: Callable) -> Callable:
         key = (limit.name, view)
         wrapped = self._views.get(key)
         if wrapped is None:
-            wrapped = self._views[key] = self.limiter.limit(
-                limit.rate, scope=limit.name, key_func=client_address,
-                on_breach=lambda _request_limit: LIMITED.labels(limit.name).inc())(view)
+            with self._lock:  # registered once, even when the first requests come together
+                wrapped = self._views.get(key)
+                if wrapped is None:
+                    wrapped = self._views[key] = self.limiter.limit(
+                        limit.rate, scope=limit.name, key_func=client_address,
+                        on_breach=lambda _request_limit: LIMITED.labels(limit.name).inc())(view)
         return wrapped
 
     def retry_after(self) -> int:
