@@ -8,7 +8,10 @@ counter changes with every page view, so events would only churn it). Every answ
 Invalidation: one thread per worker process binds a private, auto-deleted queue to the event
 exchanges it needs and bumps a generation number per source on each event. An entry stored
 under an older generation is never served, so a change is visible as soon as its event arrives
-(milliseconds after the service's write). While that thread is not connected to the broker,
+(milliseconds after the service's write). Some answers follow an event only after another
+service has reacted to it without an event of its own (the search index of articles follows
+``article_published``), so each event bumps its source again 1 s and 5 s later: such an answer
+is stale for a few seconds at most, never until the next event. While that thread is not connected to the broker,
 nothing is served from memory (answers are still computed, with ETags): correctness first.
 
 Requests with an ``Authorization`` header are never cached (staff may see drafts).
@@ -45,9 +48,11 @@ class _Entry:
 
 
 class ResponseCache:
-    def __init__(self, amqp_uri: str, max_entries: int = 4096):
+    def __init__(self, amqp_uri: str, max_entries: int = 4096,
+                 echo_s: tuple[float, ...] = (1.0, 5.0)):
         self.amqp_uri = amqp_uri
         self.max_entries = max_entries
+        self.echo_s = echo_s
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._generations: dict[str, int] = {}
         self._sources: set[str] = set()
@@ -151,8 +156,22 @@ class ResponseCache:
                 channel.exchange_declare(exchange, exchange_type="topic", durable=True)
                 channel.queue_bind(queue, exchange, routing_key="#")
 
+            pending: set[tuple[str, float]] = set()
+
+            def echo(source: str, delay: float) -> None:
+                pending.discard((source, delay))
+                self.invalidate(source)
+
             def on_event(_channel, method, _properties, _body):
-                self.invalidate(method.exchange.removesuffix(".events"))
+                source = method.exchange.removesuffix(".events")
+                self.invalidate(source)
+                # other services react to the same event (the search index follows
+                # article_published) without always announcing it: bump again a little later,
+                # one timer per source and delay however many events arrive meanwhile
+                for delay in self.echo_s:
+                    if (source, delay) not in pending:
+                        pending.add((source, delay))
+                        connection.call_later(delay, functools.partial(echo, source, delay))
 
             channel.basic_consume(queue, on_event, auto_ack=True)
             # whatever was stored before this connection may have missed events

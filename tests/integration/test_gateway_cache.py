@@ -90,3 +90,27 @@ def test_a_time_limited_answer_is_recomputed_after_its_ttl(state):
     assert client.get("/counter").json == {"value": 1}
     assert client.get("/counter").json == {"value": 1}
     assert wait_until(lambda: client.get("/counter").json == {"value": 2}, timeout=2, interval=0.1)
+
+
+def test_an_answer_computed_just_after_an_event_is_recomputed_again_shortly_after(
+        rabbit_config, bus, state):
+    """Another service may still be reacting to the event (indexing what was published) when
+    the first answer after it is computed: that answer must not stay until the next event."""
+    app = _app(rabbit_config["AMQP_URI"], state)
+    app.extensions["response_cache"].echo_s = (1.5,)
+    client = app.test_client()
+    client.get("/headline")
+    cache = app.extensions["response_cache"]
+    assert wait_until(lambda: cache.listening, timeout=10)
+    before = cache.generation(("news",))[0]
+    bus.publish(new_event("news", "article_updated", {
+        "article_id": "a1", "slug": "hoi-nghi", "title": "Hội nghị", "summary": "",
+        "body_text": "x", "category": {"slug": "ban-tuyen-giao", "name": "Ban Tuyên giáo"},
+        "published_at": "2020-10-15T02:00:00.000Z", "revision": 2}))
+    assert wait_until(lambda: cache.generation(("news",))[0] > before, timeout=5, interval=0.01)
+    assert client.get("/headline").json == {"title": "Hội nghị"}  # the reaction is not done yet
+    state["title"] = "Hội nghị đã cập nhật"                          # ...now it is
+    assert wait_until(lambda: client.get("/headline").json == {"title": "Hội nghị đã cập nhật"},
+                      timeout=5, interval=0.05)
+    assert cache.generation(("news",))[0] == before + 2  # one event, bumped twice
+    cache.stop()
