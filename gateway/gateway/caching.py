@@ -156,26 +156,30 @@ class ResponseCache:
                 channel.exchange_declare(exchange, exchange_type="topic", durable=True)
                 channel.queue_bind(queue, exchange, routing_key="#")
 
-            pending: set[tuple[str, float]] = set()
+            due: dict[tuple[str, float], float] = {}  # the latest echo planned per source/delay
 
-            def echo(source: str, delay: float) -> None:
-                pending.discard((source, delay))
-                self.invalidate(source)
+            def echo_later(source: str) -> None:
+                # other services react to the same event (the search index follows
+                # article_published) without always announcing it: bump again a little later.
+                # A burst of events plans few timers: one is added only when the last one
+                # planned would come too early for this event.
+                now = time.monotonic()
+                for delay in self.echo_s:
+                    if due.get((source, delay), 0.0) < now + delay / 2:
+                        due[(source, delay)] = now + delay
+                        connection.call_later(delay, functools.partial(self.invalidate, source))
 
             def on_event(_channel, method, _properties, _body):
                 source = method.exchange.removesuffix(".events")
                 self.invalidate(source)
-                # other services react to the same event (the search index follows
-                # article_published) without always announcing it: bump again a little later,
-                # one timer per source and delay however many events arrive meanwhile
-                for delay in self.echo_s:
-                    if (source, delay) not in pending:
-                        pending.add((source, delay))
-                        connection.call_later(delay, functools.partial(echo, source, delay))
+                echo_later(source)
 
             channel.basic_consume(queue, on_event, auto_ack=True)
-            # whatever was stored before this connection may have missed events
+            # whatever was stored before this connection may have missed events, and the
+            # echoes of the previous connection's last events went with it
             self.invalidate_all()
+            for source in sources:
+                echo_later(source)
             self._listening.set()
             channel.start_consuming()
         finally:

@@ -112,5 +112,5 @@ def test_an_answer_computed_just_after_an_event_is_recomputed_again_shortly_afte
     state["title"] = "Hội nghị đã cập nhật"                          # ...now it is
     assert wait_until(lambda: client.get("/headline").json == {"title": "Hội nghị đã cập nhật"},
                       timeout=5, interval=0.05)
-    assert cache.generation(("news",))[0] == before + 2  # one event, bumped twice
+    assert cache.generation(("news",))[0] >= before + 2  # bumped again after the event
     cache.stop()
