@@ -45,7 +45,11 @@ def test_no_operation_answers_5xx_or_breaks_its_documented_contract(platform, ad
         operation = result.ok()
         secured = bool(operation.definition.raw.get("security"))
         totals["operations"] += 1
+        has_input = bool(operation.definition.raw.get("parameters")
+                         or operation.definition.raw.get("requestBody"))
         for mode, examples in EXAMPLES.items():
+            if mode is GenerationMode.NEGATIVE and not has_input:
+                continue  # nothing to break
             failures = []
 
             @given(case=operation.as_strategy(generation_mode=mode))
