@@ -307,6 +307,14 @@ class Accounts:
         REFRESHES.labels("ok").inc()
         return self.issue_token(user, family=claimed["family"])
 
+    def sign_out(self, token: str) -> bool:
+        """Revoke the sign-in (the family) a refresh token belongs to; False if unknown."""
+        known = self.refresh_tokens.find_one({"_id": _hash_token(token)}, {"family": 1})
+        if known is None:
+            return False
+        self.refresh_tokens.update_many({"family": known["family"]}, {"$set": {"revoked": True}})
+        return True
+
     def revoke_refresh_tokens(self, username: str) -> None:
         self.refresh_tokens.update_many({"user": username}, {"$set": {"revoked": True}})
 

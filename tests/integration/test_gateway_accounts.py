@@ -159,8 +159,15 @@ def test_a_refresh_token_works_once_and_its_reuse_revokes_the_whole_sign_in(admi
     assert unknown.status_code == 401
     # another sign-in is unaffected
     other = _login(client, "root", ADMIN_PASSWORD).json
-    assert client.post("/api/v1/auth/refresh",
-                       json={"refresh_token": other["refresh_token"]}).status_code == 200
+    renewed = client.post("/api/v1/auth/refresh", json={"refresh_token": other["refresh_token"]})
+    assert renewed.status_code == 200
+    # signing out ends that sign-in
+    assert client.post("/api/v1/auth/logout",
+                       json={"refresh_token": renewed.json["refresh_token"]}).status_code == 204
+    assert client.post("/api/v1/auth/refresh", json={
+        "refresh_token": renewed.json["refresh_token"]}).status_code == 401
+    assert client.post("/api/v1/auth/logout",
+                       json={"refresh_token": "khong-co"}).status_code == 204
 
 
 def test_repeated_failures_lock_a_username_without_revealing_whether_it_exists(make_app):

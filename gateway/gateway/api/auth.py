@@ -1,5 +1,6 @@
 """Signing in: ``POST /api/v1/auth/token`` (username and password), ``POST /api/v1/auth/refresh``
-(a refresh token for a new pair), ``GET /api/v1/auth/me`` (who the token belongs to)."""
+(a refresh token for a new pair), ``POST /api/v1/auth/logout`` (end a sign-in),
+``GET /api/v1/auth/me`` (who the token belongs to)."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify
@@ -82,6 +83,16 @@ def refresh_token():
         return jsonify(current_app.extensions["accounts"].refresh(body.refresh_token))
     except RefreshRefused:
         return problem(401, "Unauthorized", "the refresh token is not valid; sign in again")
+
+
+@bp.post("/logout")
+@operation(tags=["auth"], body=RefreshRequest, status=204, calls_services=False)
+@limits.login
+def sign_out():
+    """``{"refresh_token"}``: end this sign-in; its refresh tokens stop working (204, also when
+    the token was unknown or already revoked). The short-lived access token expires by itself."""
+    current_app.extensions["accounts"].sign_out(json_body(RefreshRequest).refresh_token)
+    return "", 204
 
 
 @bp.get("/me")
