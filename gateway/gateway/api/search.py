@@ -53,7 +53,7 @@ def _rpc():
 
 @bp.get("/search")
 @operation(tags=["search"], query=SearchQuery, response=ListPage[SearchHit], cached=True)
-@cached("documents", "news")
+@cached("documents", "news", ttl=1)  # articles are indexed a moment after their news event
 def search():
     """Articles and documents matching ``q`` (diacritics optional): ``{items, page, per_page,
     total}``, each hit with ``kind`` and ``highlight``. 422 without ``q``."""
