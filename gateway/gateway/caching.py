@@ -8,7 +8,10 @@ counter changes with every page view, so events would only churn it). Every answ
 Invalidation: one thread per worker process binds a private, auto-deleted queue to the event
 exchanges it needs and bumps a generation number per source on each event. An entry stored
 under an older generation is never served, so a change is visible as soon as its event arrives
-(milliseconds after the service's write). While that thread is not connected to the broker,
+(milliseconds after the service's write). Some answers follow an event only after another
+service has reacted to it without an event of its own (the search index of articles follows
+``article_published``), so each event bumps its source again 1 s and 5 s later: such an answer
+is stale for a few seconds at most, never until the next event. While that thread is not connected to the broker,
 nothing is served from memory (answers are still computed, with ETags): correctness first.
 
 Requests with an ``Authorization`` header are never cached (staff may see drafts).
@@ -45,9 +48,11 @@ class _Entry:
 
 
 class ResponseCache:
-    def __init__(self, amqp_uri: str, max_entries: int = 4096):
+    def __init__(self, amqp_uri: str, max_entries: int = 4096,
+                 echo_s: tuple[float, ...] = (1.0, 5.0)):
         self.amqp_uri = amqp_uri
         self.max_entries = max_entries
+        self.echo_s = echo_s
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._generations: dict[str, int] = {}
         self._sources: set[str] = set()
@@ -123,6 +128,8 @@ class ResponseCache:
                 self._consume()
                 backoff = 0.2
             except Exception as exc:  # broker away: serve uncached until we are back
+                if self._stopping.is_set():
+                    break
                 log.warning("cache invalidation stopped (%s); serving uncached, retrying in %.1fs",
                             exc, backoff)
             finally:
@@ -149,12 +156,30 @@ class ResponseCache:
                 channel.exchange_declare(exchange, exchange_type="topic", durable=True)
                 channel.queue_bind(queue, exchange, routing_key="#")
 
+            due: dict[tuple[str, float], float] = {}  # the latest echo planned per source/delay
+
+            def echo_later(source: str) -> None:
+                # other services react to the same event (the search index follows
+                # article_published) without always announcing it: bump again a little later.
+                # A burst of events plans few timers: one is added only when the last one
+                # planned would come too early for this event.
+                now = time.monotonic()
+                for delay in self.echo_s:
+                    if due.get((source, delay), 0.0) < now + delay / 2:
+                        due[(source, delay)] = now + delay
+                        connection.call_later(delay, functools.partial(self.invalidate, source))
+
             def on_event(_channel, method, _properties, _body):
-                self.invalidate(method.exchange.removesuffix(".events"))
+                source = method.exchange.removesuffix(".events")
+                self.invalidate(source)
+                echo_later(source)
 
             channel.basic_consume(queue, on_event, auto_ack=True)
-            # whatever was stored before this connection may have missed events
+            # whatever was stored before this connection may have missed events, and the
+            # echoes of the previous connection's last events went with it
             self.invalidate_all()
+            for source in sources:
+                echo_later(source)
             self._listening.set()
             channel.start_consuming()
         finally:
@@ -180,6 +205,8 @@ def _respond(body: bytes, mimetype: str, etag: str, cache_control: str, status: 
     response = Response(body, status=status, mimetype=mimetype)
     response.set_etag(etag)
     response.headers["Cache-Control"] = cache_control
+    # staff requests (with a token) get another answer: shared caches must keep them apart
+    response.vary.add("Authorization")
     return response.make_conditional(request)
 
 
@@ -201,6 +228,7 @@ def cached(*sources: str, ttl: float | None = None, max_age: int = 0) -> Callabl
             if request.headers.get("Authorization"):
                 response = make_response(view(*args, **kwargs))
                 response.headers["Cache-Control"] = "private, no-store"
+                response.vary.add("Authorization")
                 return response
             if sources:
                 cache.watch(sources)

@@ -22,7 +22,7 @@ from portal_common.logs import configure_logging
 from portal_common.mongo import make_client
 
 from gateway import demo
-from gateway.accounts import Accounts
+from gateway.app import accounts_from
 from gateway.problems import ServiceTimeout, ServiceUnavailable
 from gateway.rpc import RpcPool
 from gateway.settings import get_gateway_settings
@@ -30,8 +30,7 @@ from gateway.settings import get_gateway_settings
 
 def _admin(settings) -> str:
     client = make_client("portal-admin", settings=settings)
-    accounts = Accounts(client[settings.database_name("gateway")]["users"],
-                        settings.signing_key(), settings.token_ttl_s)
+    accounts = accounts_from(settings, client)
     password_file = settings.secret_file("admin-password")
     password = settings.admin_password
     generated = password is None

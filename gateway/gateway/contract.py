@@ -181,6 +181,7 @@ def _operation_object(rule, method: str, view: Callable, op: Operation, schemas:
         obj["description"] = op.description
     if roles:
         obj["security"] = [{"bearer": []}]
+        obj["x-roles"] = list(roles)
         obj["description"] = (obj.get("description", "") + f"\n\nRoles: {', '.join(roles)}.").strip()
 
     parameters = []
@@ -229,7 +230,7 @@ def _operation_object(rule, method: str, view: Callable, op: Operation, schemas:
         codes |= {400, 413, 415, 422}
     if roles:
         codes |= {401, 403}
-    if op.rate_limited:
+    if op.rate_limited or getattr(view, "rate_limits", None):
         codes.add(429)
     if op.calls_services:
         codes |= {503, 504}

@@ -88,9 +88,19 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         headers = {}
+        detail = exc.description or ""
         if exc.code == 405 and exc.valid_methods:
             headers["Allow"] = ", ".join(exc.valid_methods)
-        return problem(exc.code or 500, exc.name, exc.description or "", headers=headers)
+        elif exc.code == 413:
+            detail = f"the body may be at most {app.config['MAX_CONTENT_LENGTH']} bytes"
+        elif exc.code == 429:
+            limits = app.extensions.get("rate_limits")
+            headers["Retry-After"] = str(limits.retry_after() if limits else 60)
+            detail = f"rate limit {detail} exceeded; try again after Retry-After seconds"
+        elif exc.code and exc.code >= 500:
+            log.error("%s on %s %s: %s", exc.code, request.method, request.path, detail)
+            detail = "an unexpected error was logged"
+        return problem(exc.code or 500, exc.name, detail, headers=headers)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -20,8 +20,36 @@ class GatewaySettings(Settings):
     token_ttl_s: int = Field(900, alias="ACCESS_TOKEN_TTL_S", ge=60, le=86400)
     max_body_bytes: int = Field(2 * 1024 * 1024, alias="MAX_BODY_BYTES", ge=1024)
     pageview_buffer: int = Field(10000, alias="PAGEVIEW_BUFFER", ge=10)
-    admin_password: str | None = Field(None, alias="ADMIN_PASSWORD", min_length=8)
+    admin_password: str | None = Field(None, alias="ADMIN_PASSWORD", min_length=12)
     demo_data: bool = Field(True, alias="DEMO_DATA")
+
+    # accounts and sign-in
+    refresh_ttl_s: int = Field(14 * 86400, alias="REFRESH_TOKEN_TTL_S", ge=300, le=90 * 86400)
+    account_cache_s: float = Field(5.0, alias="ACCOUNT_CACHE_S", ge=0, le=300)
+    login_max_failures: int = Field(5, alias="LOGIN_MAX_FAILURES", ge=1, le=1000)
+    login_max_failures_per_address: int = Field(
+        20, alias="LOGIN_MAX_FAILURES_PER_ADDRESS", ge=1, le=100_000)
+    login_failure_window_s: int = Field(900, alias="LOGIN_FAILURE_WINDOW_S", ge=1, le=86400)
+    login_lockout_s: int = Field(900, alias="LOGIN_LOCKOUT_S", ge=1, le=86400)
+
+    # rate limits (Flask-Limiter notation: "10/minute;100/hour"), per client address
+    ratelimit_storage_uri: str = Field("memory://", alias="RATELIMIT_STORAGE_URI")
+    rate_limit_login: str = Field("10/minute;100/hour", alias="RATE_LIMIT_LOGIN")
+    rate_limit_hits: str = Field("120/minute", alias="RATE_LIMIT_HITS")
+    rate_limit_votes: str = Field("10/minute;100/day", alias="RATE_LIMIT_VOTES")
+    rate_limit_feedback: str = Field("5/minute;50/day", alias="RATE_LIMIT_FEEDBACK")
+
+    # web security
+    cors_origins: str = Field("", alias="CORS_ORIGINS",
+                              description="comma-separated origins allowed by CORS; empty: none")
+    hsts_max_age_s: int = Field(0, alias="HSTS_MAX_AGE_S", ge=0,
+                                description="send Strict-Transport-Security (only behind TLS)")
+    proxy_hops: int = Field(0, alias="PROXY_HOPS", ge=0, le=5,
+                            description="trusted reverse proxies setting X-Forwarded-*")
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
     def secret_file(self, name: str) -> Path:
         return self.var_dir / name

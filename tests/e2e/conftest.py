@@ -108,7 +108,12 @@ def platform():
            "AMQP_URI": amqp_uri,
            "PORTAL_NAMESPACE": namespace, "PORTAL_VAR_DIR": str(workdir / "var"),
            "ADMIN_PASSWORD": ADMIN_PASSWORD, "DEMO_DATA": "1", "RPC_TIMEOUT_S": "3",
-           "GATEWAY_WORKERS": "1", "GATEWAY_THREADS": "8", "LOG_LEVEL": "INFO"}
+           "GATEWAY_WORKERS": "1", "GATEWAY_THREADS": "8", "LOG_LEVEL": "INFO",
+           # tests that need their own client address send X-Forwarded-For; everything else
+           # comes from 127.0.0.1, so the limits are generous except login's (tested here)
+           "PROXY_HOPS": "1", "RATE_LIMIT_LOGIN": "60/minute", "RATE_LIMIT_HITS": "100000/minute",
+           "RATE_LIMIT_VOTES": "100000/minute", "RATE_LIMIT_FEEDBACK": "100000/minute",
+           "CORS_ORIGINS": "http://frontend.test"}
     env.update({var: str(_free_port()) for var in PORT_VARIABLES.values()})
     platform = Platform(env=env, logs=workdir)
     try:

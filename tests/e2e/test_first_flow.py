@@ -97,4 +97,5 @@ def test_an_event_subscriber_sees_article_published_with_the_request_id(platform
     assert event["type"] == "article_published" and event["data"]["article_id"] == created["id"]
     # the request's id travelled gateway → RPC → news service → outbox → event
     assert event["correlation_id"] == request_id
-    assert request_id in platform.log_tail("news", lines=200)
+    # the service logs the call when it returns, which may be just after the event left
+    assert wait_until(lambda: request_id in platform.log_tail("news", lines=400), timeout=10)

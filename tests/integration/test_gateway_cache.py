@@ -43,6 +43,7 @@ def test_an_answer_is_served_from_memory_until_an_event_of_its_source(rabbit_con
     first = client.get("/headline")
     assert first.json == {"title": "Hội nghị"} and first.headers["ETag"]
     assert first.headers["Cache-Control"] == "public, max-age=0, must-revalidate"
+    assert first.headers["Vary"] == "Authorization"
     computed = state["computed"]
 
     state["title"] = "Hội nghị tổng kết"
@@ -68,6 +69,7 @@ def test_requests_with_a_token_are_never_served_from_or_stored_in_memory(rabbit_
     for _ in range(3):
         answer = client.get("/headline", headers={"Authorization": "Bearer x"})
         assert answer.headers["Cache-Control"] == "private, no-store"
+        assert answer.headers["Vary"] == "Authorization"
     assert state["computed"] == 4
     app.extensions["response_cache"].stop()
 
@@ -88,3 +90,27 @@ def test_a_time_limited_answer_is_recomputed_after_its_ttl(state):
     assert client.get("/counter").json == {"value": 1}
     assert client.get("/counter").json == {"value": 1}
     assert wait_until(lambda: client.get("/counter").json == {"value": 2}, timeout=2, interval=0.1)
+
+
+def test_an_answer_computed_just_after_an_event_is_recomputed_again_shortly_after(
+        rabbit_config, bus, state):
+    """Another service may still be reacting to the event (indexing what was published) when
+    the first answer after it is computed: that answer must not stay until the next event."""
+    app = _app(rabbit_config["AMQP_URI"], state)
+    app.extensions["response_cache"].echo_s = (1.5,)
+    client = app.test_client()
+    client.get("/headline")
+    cache = app.extensions["response_cache"]
+    assert wait_until(lambda: cache.listening, timeout=10)
+    before = cache.generation(("news",))[0]
+    bus.publish(new_event("news", "article_updated", {
+        "article_id": "a1", "slug": "hoi-nghi", "title": "Hội nghị", "summary": "",
+        "body_text": "x", "category": {"slug": "ban-tuyen-giao", "name": "Ban Tuyên giáo"},
+        "published_at": "2020-10-15T02:00:00.000Z", "revision": 2}))
+    assert wait_until(lambda: cache.generation(("news",))[0] > before, timeout=5, interval=0.01)
+    assert client.get("/headline").json == {"title": "Hội nghị"}  # the reaction is not done yet
+    state["title"] = "Hội nghị đã cập nhật"                          # ...now it is
+    assert wait_until(lambda: client.get("/headline").json == {"title": "Hội nghị đã cập nhật"},
+                      timeout=5, interval=0.05)
+    assert cache.generation(("news",))[0] >= before + 2  # bumped again after the event
+    cache.stop()

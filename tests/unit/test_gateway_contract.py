@@ -76,3 +76,99 @@ def test_the_docs_page_and_its_files_are_served_from_the_package(tmp_path):
     assert client.get("/api/docs/swagger-ui-bundle.js").status_code == 200
     served = client.get("/api/v1/openapi.json")
     assert served.status_code == 200 and served.json["paths"]
+
+
+# Every operation PRODUCT.md names ("Public HTTP API", version 1; for /api/v1/users and the
+# refresh path, the ones issue 7 adds), as (method, path); path parameters are compared by
+# position, not by name.
+PRODUCT_OPERATIONS = {
+    ("GET", "/api/v1/categories"), ("GET", "/api/v1/news"), ("GET", "/api/v1/news/{}"),
+    ("POST", "/api/v1/news"), ("PATCH", "/api/v1/news/{}"), ("POST", "/api/v1/news/{}/publish"),
+    ("DELETE", "/api/v1/news/{}"), ("GET", "/api/v1/albums"), ("GET", "/api/v1/newsletters"),
+    ("GET", "/api/v1/documents/search"), ("GET", "/api/v1/documents/{}"),
+    ("POST", "/api/v1/documents"), ("DELETE", "/api/v1/documents/{}"), ("GET", "/api/v1/search"),
+    ("POST", "/api/v1/feedback"), ("GET", "/api/v1/feedback/{}"), ("GET", "/api/v1/feedback"),
+    ("PATCH", "/api/v1/feedback/{}"), ("GET", "/api/v1/feedback/reports"),
+    ("GET", "/api/v1/polls"), ("GET", "/api/v1/polls/{}"), ("POST", "/api/v1/polls/{}/votes"),
+    ("GET", "/api/v1/polls/{}/results"), ("POST", "/api/v1/polls"),
+    ("POST", "/api/v1/analytics/hits"), ("GET", "/api/v1/analytics/visitors"),
+    ("GET", "/api/v1/analytics/summary"), ("POST", "/api/v1/auth/token"),
+    ("POST", "/api/v1/auth/refresh"), ("POST", "/api/v1/users"), ("GET", "/api/v1/users"),
+    ("GET", "/api/v1/users/{}"), ("PATCH", "/api/v1/users/{}"),
+    ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("GET", "/api/v1/openapi.json"),
+}
+
+# Built right now on other branches (news, documents, feedback, analytics). The lead empties
+# this list when merging them: the test fails as soon as one of them is present but still here.
+PENDING_ON_OTHER_BRANCHES = {
+    ("PATCH", "/api/v1/news/{}"), ("DELETE", "/api/v1/news/{}"),
+    ("GET", "/api/v1/albums"), ("GET", "/api/v1/newsletters"),
+    ("GET", "/api/v1/documents/search"), ("DELETE", "/api/v1/documents/{}"),
+    ("POST", "/api/v1/feedback"), ("GET", "/api/v1/feedback/{}"), ("GET", "/api/v1/feedback"),
+    ("PATCH", "/api/v1/feedback/{}"), ("GET", "/api/v1/feedback/reports"),
+    ("GET", "/api/v1/polls"), ("GET", "/api/v1/polls/{}"), ("POST", "/api/v1/polls/{}/votes"),
+    ("GET", "/api/v1/polls/{}/results"), ("POST", "/api/v1/polls"),
+    ("GET", "/api/v1/analytics/summary"),
+}
+
+
+def _operations(document) -> set[tuple[str, str]]:
+    import re
+    return {(method.upper(), re.sub(r"\{[^}]+\}", "{}", path))
+            for path, item in document["paths"].items() for method in item}
+
+
+def test_every_operation_of_product_md_is_in_the_document(tmp_path):
+    import warnings
+    present = _operations(build_openapi(_app(tmp_path)))
+    missing = PRODUCT_OPERATIONS - present
+    unexpected = missing - PENDING_ON_OTHER_BRANCHES
+    assert not unexpected, f"PRODUCT.md operations missing from the API: {sorted(unexpected)}"
+    arrived = PENDING_ON_OTHER_BRANCHES & present
+    assert not arrived, f"now present: remove from PENDING_ON_OTHER_BRANCHES: {sorted(arrived)}"
+    if PENDING_ON_OTHER_BRANCHES:
+        warnings.warn(f"{len(PENDING_ON_OTHER_BRANCHES)} PRODUCT.md operations pending on other "
+                      f"branches: {sorted(PENDING_ON_OTHER_BRANCHES)}")
+
+
+# responses whose models (owned by other areas) still lack examples: to be filled by their owners
+RESPONSES_WITHOUT_EXAMPLES = {("POST", "/api/v1/analytics/hits")}
+
+
+def _has_examples(schema, components, seen=()) -> bool:
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return name not in seen and _has_examples(components[name], components, seen + (name,))
+    if schema.get("examples"):
+        return True
+    children = list(schema.get("properties", {}).values())
+    children += [schema["items"]] if isinstance(schema.get("items"), dict) else []
+    children += schema.get("anyOf", []) + schema.get("allOf", []) + schema.get("oneOf", [])
+    return any(_has_examples(child, components, seen) for child in children)
+
+
+def test_request_and_response_schemas_carry_examples(tmp_path):
+    document = build_openapi(_app(tmp_path))
+    components = document["components"]["schemas"]
+    lacking = []
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            body = op.get("requestBody", {}).get("content", {}).get("application/json")
+            if body and not _has_examples(body["schema"], components):
+                lacking.append(("request", method.upper(), path))
+            success = next(v for k, v in op["responses"].items() if k.startswith("2"))
+            content = success.get("content", {}).get("application/json")
+            if (content and "$ref" in content["schema"]
+                    and (method.upper(), path) not in RESPONSES_WITHOUT_EXAMPLES
+                    and not _has_examples(content["schema"], components)):
+                lacking.append(("response", method.upper(), path))
+    assert lacking == []
+
+
+def test_staff_operations_name_their_roles_and_rate_limited_ones_their_429(tmp_path):
+    document = build_openapi(_app(tmp_path))
+    users = document["paths"]["/api/v1/users"]["post"]
+    assert users["x-roles"] == ["admin"] and users["security"] == [{"bearer": []}]
+    assert "429" in document["paths"]["/api/v1/auth/token"]["post"]["responses"]
+    assert "429" in document["paths"]["/api/v1/analytics/hits"]["post"]["responses"]
+    assert "429" not in document["paths"]["/api/v1/news"]["get"]["responses"]

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 from pymongo.errors import PyMongoError
 
+from gateway import limits
 from gateway.accounts import require_roles
 from gateway.caching import cached
 from gateway.contract import operation
@@ -118,6 +119,7 @@ CSV_SCHEMA = {"type": "string", "description":
 @bp.post("/hits")
 @operation(tags=["analytics"], body=Hit, response=HitAccepted, status=202, calls_services=False,
            errors=(503,))
+@limits.hits
 def record_hit():
     """Count a page view: ``{path, referrer?, title?}`` → 202.
 

@@ -1,0 +1,150 @@
+"""Serving the gateway with gunicorn: which workers × threads, measured against a bare Flask app.
+
+For a few worker × thread combinations, the real gateway (``gateway/gunicorn.conf.py``, the
+news service running behind it in a vhost and namespace of its own) answers, under 32
+concurrent keep-alive clients:
+
+- a public cached GET (``/api/v1/categories``: an answer from the worker's memory, with ETag);
+- an RPC-backed GET (the same route with an ``Authorization`` header, which is never cached:
+  every request is a Nameko RPC call to the news service and a MongoDB read);
+
+and, as the baseline of each, a bare Flask endpoint returning a small JSON object, served by
+gunicorn with the same worker class, workers and threads in the same run. The ratio is what
+the gateway's own work (request id, metrics, security headers, logging, cache, RPC) costs
+over Flask itself. The client runs on the same machine, so absolute numbers are bounded by it.
+"""
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+from bench.harness import measure, report
+from portal_common.rabbit_admin import temporary_vhost
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+CONCURRENCY = 32
+CALLS = 1600
+COMBINATIONS = ((1, 8), (2, 4), (2, 8), (4, 4), (4, 8))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _client(port: int, path: str, headers: dict | None = None):
+    """A caller with its own keep-alive connection (one per benchmark thread)."""
+    def make():
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+        def call(_i: int) -> None:
+            connection.request("GET", path, headers=headers or {})
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"GET {path}: {response.status}")
+        return call
+    return make
+
+
+def _start(command: list, env: dict, log: Path, url: str, timeout: float = 60) -> subprocess.Popen:
+    with log.open("w") as out:
+        process = subprocess.Popen([str(c) for c in command], cwd=ROOT, env=env, stdout=out,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{command[0]} exited:\n{log.read_text()[-2000:]}")
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return process
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    _stop(process)
+    raise RuntimeError(f"{command[0]} did not become ready:\n{log.read_text()[-2000:]}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, 15)
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, 9)
+        process.wait(timeout=5)
+    except ProcessLookupError:
+        pass
+
+
+def _drop_namespace(env: dict, namespace: str) -> None:
+    from pymongo import MongoClient
+
+    client = MongoClient(env.get("MONGO_URI", "mongodb://127.0.0.1:27017/"))
+    for name in client.list_database_names():
+        if name.startswith(f"{namespace}_"):
+            client.drop_database(name)
+    client.close()
+
+
+def run() -> str:
+    namespace = f"bench{uuid.uuid4().hex[:8]}"
+    pairs, tmp = [], Path(tempfile.mkdtemp(prefix="bench-gateway-"))
+    with temporary_vhost(namespace) as amqp_uri:
+        env = {**os.environ, "AMQP_URI": amqp_uri, "PORTAL_NAMESPACE": namespace,
+               "PORTAL_VAR_DIR": str(tmp / "var"), "NEWS_HTTP_PORT": str(_free_port()),
+               "LOG_LEVEL": "INFO", "EVENTLET_NO_GREENDNS": "yes"}
+        news = _start([BIN / "portal-nameko", "run", "--config", "services/news/config.yaml",
+                       "news.service:NewsService"], env, tmp / "news.log",
+                      f"http://127.0.0.1:{env['NEWS_HTTP_PORT']}/healthz")
+        try:
+            for workers, threads in COMBINATIONS:
+                setting = f"{workers} workers × {threads} threads"
+                port, bare_port = _free_port(), _free_port()
+                gateway = _start(
+                    [BIN / "gunicorn", "--config", "gateway/gunicorn.conf.py", "gateway.wsgi:app"],
+                    {**env, "GATEWAY_PORT": str(port), "GATEWAY_WORKERS": str(workers),
+                     "GATEWAY_THREADS": str(threads)},
+                    tmp / f"gateway-{workers}x{threads}.log", f"http://127.0.0.1:{port}/healthz")
+                bare = _start(
+                    [BIN / "gunicorn", "--worker-class", "gthread", "--workers", workers,
+                     "--threads", threads, "--keep-alive", "5", "--bind",
+                     f"127.0.0.1:{bare_port}", "bench.bare_ping:app"],
+                    env, tmp / f"bare-{workers}x{threads}.log",
+                    f"http://127.0.0.1:{bare_port}/ping")
+                try:
+                    baseline = measure(f"bare Flask GET /ping [{setting}]",
+                                       _client(bare_port, "/ping"), calls=CALLS,
+                                       concurrency=CONCURRENCY, warmup=CONCURRENCY * 4)
+                    cached = measure(f"gateway cached GET /api/v1/categories [{setting}]",
+                                     _client(port, "/api/v1/categories"), calls=CALLS,
+                                     concurrency=CONCURRENCY, warmup=CONCURRENCY * 4)
+                    rpc = measure(f"gateway RPC-backed GET /api/v1/categories [{setting}]",
+                                  _client(port, "/api/v1/categories",
+                                          {"Authorization": "Bearer uncached"}),
+                                  calls=CALLS, concurrency=CONCURRENCY, warmup=CONCURRENCY * 4)
+                    pairs += [(cached, baseline), (rpc, baseline)]
+                finally:
+                    _stop(gateway)
+                    _stop(bare)
+        finally:
+            _stop(news)
+            _drop_namespace(env, namespace)
+            shutil.rmtree(tmp, ignore_errors=True)
+    return report(
+        "gateway_serving", "Gateway serving: gunicorn workers × threads vs a bare Flask app",
+        pairs, notes=f"{CONCURRENCY} concurrent keep-alive clients on the same machine; each "
+        "baseline is a bare Flask endpoint on gunicorn gthread with the same workers and threads, "
+        "measured in the same run; the RPC-backed GET calls the news service (Nameko) which "
+        "reads MongoDB (FerretDB). Ratios are measured ÷ baseline.")
