@@ -101,14 +101,9 @@ PRODUCT_OPERATIONS = {
 # Built right now on other branches (news, documents, feedback, analytics). The lead empties
 # this list when merging them: the test fails as soon as one of them is present but still here.
 PENDING_ON_OTHER_BRANCHES = {
-    ("PATCH", "/api/v1/news/{}"), ("DELETE", "/api/v1/news/{}"),
-    ("GET", "/api/v1/albums"), ("GET", "/api/v1/newsletters"),
     ("GET", "/api/v1/documents/search"), ("DELETE", "/api/v1/documents/{}"),
     ("POST", "/api/v1/feedback"), ("GET", "/api/v1/feedback/{}"), ("GET", "/api/v1/feedback"),
     ("PATCH", "/api/v1/feedback/{}"), ("GET", "/api/v1/feedback/reports"),
-    ("GET", "/api/v1/polls"), ("GET", "/api/v1/polls/{}"), ("POST", "/api/v1/polls/{}/votes"),
-    ("GET", "/api/v1/polls/{}/results"), ("POST", "/api/v1/polls"),
-    ("GET", "/api/v1/analytics/summary"),
 }
 
 

@@ -159,13 +159,13 @@ class NewsletterIn(BaseModel):
 class NewsletterPatch(BaseModel):
     model_config = _STRICT
 
-    number: int | None = Field(None, ge=1, le=10_000)
-    issue_date: date | None = None
-    title: str | None = Field(None, max_length=300)
+    number: int | None = Field(None, ge=1, le=10_000, examples=[4])
+    issue_date: date | None = Field(None, examples=["2020-02-20"])
+    title: str | None = Field(None, max_length=300, examples=["Bản tin Công đoàn Lào Cai số 4/2020"])
     summary: str | None = Field(None, max_length=5000)
     cover_media_id: str | None = Field(None, pattern=ID_PATTERN)
     pdf_media_id: str | None = Field(None, pattern=ID_PATTERN)
-    published: bool | None = None
+    published: bool | None = Field(None, examples=[False])
 
     @model_validator(mode="after")
     def _something_changes(self):
