@@ -15,6 +15,8 @@ from prometheus_client import Counter, Histogram
 from gateway.accounts import Accounts
 from gateway.api import BLUEPRINTS
 from gateway.caching import ResponseCache
+from gateway.intake import IntakePublisher
+from gateway.limits import init_limits
 from gateway.pageviews import PageViewPublisher
 from gateway.problems import register_error_handlers
 from gateway.rpc import RpcPool
@@ -53,9 +55,12 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     app.extensions["response_cache"] = ResponseCache(settings.amqp_uri)
     app.extensions["pageviews"] = PageViewPublisher(settings.amqp_uri, settings.pageview_buffer)
     app.extensions["visitor_key"] = settings.read_or_create_secret("visitor-key")
+    app.extensions["feedback_intake"] = IntakePublisher(
+        settings.amqp_uri, size=settings.feedback_intake_connections, timeout=settings.rpc_timeout_s)
 
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    init_limits(app)
     register_error_handlers(app)
 
     @app.before_request

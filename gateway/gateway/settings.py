@@ -22,6 +22,13 @@ class GatewaySettings(Settings):
     pageview_buffer: int = Field(10000, alias="PAGEVIEW_BUFFER", ge=10)
     admin_password: str | None = Field(None, alias="ADMIN_PASSWORD", min_length=8)
     demo_data: bool = Field(True, alias="DEMO_DATA")
+    # rate limits (gateway/limits.py): Flask-Limiter notation, ";" between several
+    ratelimit_storage_uri: str = Field("memory://", alias="RATELIMIT_STORAGE_URI")
+    feedback_submit_limit: str = Field("5 per minute;30 per hour;100 per day",
+                                       alias="FEEDBACK_SUBMIT_LIMIT")
+    feedback_lookup_limit: str = Field("30 per minute;300 per hour", alias="FEEDBACK_LOOKUP_LIMIT")
+    feedback_max_body_bytes: int = Field(32 * 1024, alias="FEEDBACK_MAX_BODY_BYTES", ge=1024)
+    feedback_intake_connections: int = Field(8, alias="FEEDBACK_INTAKE_CONNECTIONS", ge=1, le=64)
 
     def secret_file(self, name: str) -> Path:
         return self.var_dir / name
