@@ -73,8 +73,10 @@ def gateway_app(amqp_uri: str, namespace: str, tmp_path, **overrides):
 def portal(start_service, rabbit_config, namespace, tmp_path):
     from feedback.service import FeedbackService
 
-    start_service(FeedbackService)
+    container = start_service(FeedbackService)
     app = gateway_app(rabbit_config["AMQP_URI"], namespace, tmp_path)
-    yield Portal(app.test_client(), app)
+    portal = Portal(app.test_client(), app)
+    portal.container = container
+    yield portal
     app.extensions["feedback_intake"].close()
     app.extensions["rpc"].close()

@@ -365,8 +365,8 @@ class FeedbackStore:
                 return self.get(code, actor), False
             update.setdefault("$set", {}).update(updated_at=_now(),
                                                  revision=doc["revision"] + 1)
-            if events:
-                update.update(outbox.stage(events))
+            if events:  # merged into the same $push as the history: one atomic update
+                update.setdefault("$push", {}).update(outbox.stage(events)["$push"])
             result = self.feedback.update_one({"_id": code, "revision": doc["revision"]}, update)
             if result.modified_count == 1:
                 return self.get(code, actor), bool(events)
