@@ -202,9 +202,9 @@ STATUS_NAMES = {"received": "Đã tiếp nhận", "assigned": "Đã chuyển", "
                 "duplicate": "Trùng lặp"}
 
 
-def to_csv(report: dict[str, Any]) -> bytes:
-    """The report as one CSV table (UTF-8 with a BOM, so spreadsheet programs read Vietnamese
-    correctly): a ``section`` column, then key, name and the figures."""
+def to_csv(report: dict[str, Any]) -> str:
+    """The report as one CSV table: a ``section`` column, then key, name and the figures. Whoever
+    writes it out adds the UTF-8 BOM (``CSV_BOM``) so spreadsheet programs read Vietnamese."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["section", "key", "name", "received", "resolved", "open", "overdue",
@@ -232,7 +232,7 @@ def to_csv(report: dict[str, Any]) -> bytes:
     for row in report["collaborators"]["not_reported"]:
         writer.writerow(["collaborators_not_reported", row["unit"], row["name"], "", "", "", "",
                          "", 0])
-    return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+    return out.getvalue()
 
 
 def _num(value) -> str:

@@ -28,7 +28,7 @@ from portal_common.schemas.feedback import (
 
 # which status may follow which (closed, rejected and duplicate are final)
 TRANSITIONS: dict[str, set[str]] = {
-    "received": {"assigned", "in_progress", "rejected", "duplicate"},
+    "received": {"assigned", "in_progress", "answered", "rejected", "duplicate"},
     "assigned": {"in_progress", "answered", "rejected", "duplicate"},
     "in_progress": {"answered", "rejected", "duplicate"},
     "answered": {"closed", "in_progress"},
@@ -77,8 +77,12 @@ class FeedbackStore:
     def hash_key(self) -> str:
         """The service's own key for contact hashes, made once and kept in its database."""
         if self._hash_key is None:
-            self.config.update_one({"_id": "contact-hash-key"},
-                                   {"$setOnInsert": {"value": secrets.token_hex(32)}}, upsert=True)
+            try:
+                self.config.update_one({"_id": "contact-hash-key"},
+                                       {"$setOnInsert": {"value": secrets.token_hex(32)}},
+                                       upsert=True)
+            except DuplicateKeyError:
+                pass  # two workers made it at once; the first one's key is kept
             self._hash_key = self.config.find_one({"_id": "contact-hash-key"})["value"]
         return self._hash_key
 
