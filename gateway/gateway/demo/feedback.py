@@ -46,3 +46,32 @@ ROUTING_RULES: list[dict] = [
     {"id": "cong-thuong", "priority": 30, "workplace_contains": "điện lực",
      "unit": "cd-cong-thuong"},
 ]
+
+# A few submissions so that the inbox and the reports have something to show. Their tracking
+# codes are fixed (DEMx) so that a second bootstrap stores nothing twice.
+FEEDBACK: list[dict] = [
+    {"tracking_code": "GY-DEMA-AAA2", "kind": "feedback", "channel": "public",
+     "text": "Công ty ở Bát Xát chậm trả lương tháng 10 cho công nhân, đề nghị công đoàn can thiệp.",
+     "district": "bat-xat"},
+    {"tracking_code": "KN-DEMA-AAA3", "kind": "petition", "channel": "public",
+     "text": "Cong ty Apatit chua dong bao hiem xa hoi cho cong nhan phan xuong tuyen quang.",
+     "contact": {"name": "Lò Văn C", "phone": "0987 654 321",
+                 "workplace": "Công ty Apatit Việt Nam"}, "consent": True},
+    {"tracking_code": "HD-DEMA-AAA4", "kind": "question", "channel": "public",
+     "text": "Xin hỏi giáo viên hợp đồng có được hưởng phụ cấp thâm niên không?",
+     "contact": {"workplace": "Trường THPT số 1 Lào Cai"}, "consent": True},
+    {"tracking_code": "GY-DEMA-AAA5", "kind": "feedback", "channel": "public",
+     "text": "Công trường ở Sa Pa thiếu đồ bảo hộ lao động, dễ xảy ra tai nạn lao động.",
+     "district": "sa-pa"},
+    {"tracking_code": "KN-DEMA-AAA6", "kind": "petition", "channel": "staff",
+     "text": "Tại buổi đối thoại, công nhân kiến nghị xây thêm nhà trọ gần KCN Tằng Loỏng.",
+     "unit": "cdcs-kcn-tang-loong", "submitted_by": "admin",
+     "meeting": {"type": "dialogue", "held_on": "2026-11-20", "place": "KCN Tằng Loỏng"}},
+    {"tracking_code": "DL-DEMA-AAA7", "kind": "opinion_report", "channel": "collaborator",
+     "text": "Báo cáo dư luận: công nhân lo lắng về việc điều chỉnh lương tối thiểu vùng.",
+     "submitted_by": "admin", "unit": "ldld-bat-xat", "topic": "wages-income",
+     "report": {"unit": "ldld-bat-xat", "period": None, "topic": "wages-income",
+                "trends": "Công nhân lo lắng về việc điều chỉnh lương tối thiểu vùng năm tới.",
+                "mood": "worried", "people_concerned": 240,
+                "proposals": "Đề nghị doanh nghiệp công khai lộ trình tăng lương."}},
+]
