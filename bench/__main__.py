@@ -2,9 +2,9 @@
 import logging
 import sys
 
-from bench import rpc_roundtrip
+from bench import feedback_intake, rpc_roundtrip
 
-BENCHMARKS = {"rpc_roundtrip": rpc_roundtrip.run}
+BENCHMARKS = {"rpc_roundtrip": rpc_roundtrip.run, "feedback_intake": feedback_intake.run}
 
 
 def main(argv: list[str]) -> int:

@@ -77,7 +77,10 @@ def test_a_quarterly_report_counts_per_topic_unit_and_status_and_names_silent_un
     old = portal.submit(text="Năm ngoái công ty cũng nợ lương công nhân.", district="bat-xat")
     for code in wages + [safety, opinion, old]:
         assert portal.stored(code)
-    _shift_back(old, 100)  # the previous quarter: wages recur
+    _shift_back(old, 100)  # the previous quarter: wages recur, and it is long overdue
+    overdue = portal.client.get("/api/v1/feedback", query_string={"overdue": "true"},
+                                headers=portal.admin).json
+    assert [i["id"] for i in overdue["items"]] == [old] and overdue["items"][0]["overdue"]
     answer = {"public_answer": "Đã làm việc với công ty; lương được trả ngày 30."}
     assert portal.client.patch(f"/api/v1/feedback/{wages[0]}", json=answer,
                                headers=portal.admin).status_code == 200
@@ -138,6 +141,22 @@ def test_a_quarterly_report_counts_per_topic_unit_and_status_and_names_silent_un
     assert own.json["unit"]["slug"] == "ldld-sa-pa" and own.json["totals"]["received"] == 1
     assert portal.client.get("/api/v1/feedback/reports", headers=sa_pa, query_string={
         "period": _quarter(now), "unit": "ldld-bat-xat"}).status_code == 403
+
+
+def test_due_days_per_kind_are_configurable_in_working_days(portal):
+    assert portal.client.get("/api/v1/feedback/due-days", headers=portal.admin).json == {
+        "feedback": 15, "question": 15, "petition": 15, "opinion_report": 15}
+    changed = portal.client.put("/api/v1/feedback/due-days", headers=portal.admin,
+                                json={"feedback": 15, "question": 5, "petition": 30,
+                                      "opinion_report": 10})
+    assert changed.status_code == 200 and changed.json["question"] == 5
+    moderator = portal.user("mod-dd", ["moderator"], ["ldld-lao-cai"])
+    assert portal.client.put("/api/v1/feedback/due-days", headers=moderator,
+                             json={"question": 1}).status_code == 403
+    question = portal.submit(kind="question", text="Xin hỏi về chế độ nghỉ phép năm của công nhân?")
+    petition = portal.submit(kind="petition", text="Kiến nghị tăng phụ cấp độc hại cho công nhân mỏ.")
+    q, p = portal.stored(question), portal.stored(petition)
+    assert q["due_at"] < p["due_at"]  # 5 working days before 30
 
 
 def test_near_duplicates_from_the_same_sender_are_linked(portal):

@@ -41,7 +41,8 @@ STATUS_LABELS = {"received": "Đã tiếp nhận", "assigned": "Đã chuyển đ
                  "rejected": "Không thụ lý", "duplicate": "Trùng lặp"}
 DUPLICATE_WINDOW = timedelta(days=30)
 DUPLICATE_THRESHOLD = 0.6
-DUPLICATE_CANDIDATES = 200
+DUPLICATE_CANDIDATES = 50   # the sender's most recent records compared
+DUPLICATE_LINKS = 5         # at most this many links per record: a flood stays cheap
 ERASED = "[đã xoá theo yêu cầu]"
 
 
@@ -221,7 +222,7 @@ class FeedbackStore:
         except DuplicateKeyError:  # a concurrent redelivery stored it first
             return self.feedback.find_one({"_id": message.tracking_code}, {"outbox": 0}), False
         for other, _score in similar:  # the link goes both ways; a lost one is only a hint
-            self.feedback.update_one({"_id": other},
+            self.feedback.update_one({"_id": other, "similar_to.4": {"$exists": False}},
                                      {"$addToSet": {"similar_to": message.tracking_code}})
         return doc, True
 
@@ -238,7 +239,8 @@ class FeedbackStore:
             {"$or": same_sender, "received_at": {"$gte": now - DUPLICATE_WINDOW}},
             {"text": 1}).sort([("received_at", DESCENDING)]).limit(DUPLICATE_CANDIDATES)
         found = [(d["_id"], similarity(text, d.get("text") or "")) for d in cursor]
-        return [(code, score) for code, score in found if score >= DUPLICATE_THRESHOLD]
+        close = [(code, score) for code, score in found if score >= DUPLICATE_THRESHOLD]
+        return sorted(close, key=lambda item: -item[1])[:DUPLICATE_LINKS]
 
     # reading -----------------------------------------------------------------------------------
     def public_view(self, code: str) -> dict[str, Any]:
