@@ -80,3 +80,6 @@ def portal(start_service, rabbit_config, namespace, tmp_path):
     yield portal
     app.extensions["feedback_intake"].close()
     app.extensions["rpc"].close()
+    # stop the service before the namespace fixture drops its database: FerretDB's SQLite
+    # backend can crash when a database file goes away under a live connection
+    container.stop()

@@ -163,8 +163,10 @@ def test_near_duplicates_from_the_same_sender_are_linked(portal):
     contact = {"name": "Lò Văn C", "phone": "0987 654 321"}
     text = "Công ty Apatit chưa đóng bảo hiểm xã hội cho công nhân phân xưởng tuyển quặng từ tháng 8."
     first = portal.submit(text=text, contact=contact, consent=True)
+    assert portal.stored(first)  # sent again a little later, as people do
     again = portal.submit(text=text.replace("từ tháng 8", "từ tháng 8 năm nay") ,
                           contact={"phone": "+84 987 654 321"}, consent=True)
+    assert portal.stored(again)
     other = portal.submit(text="Đề nghị tổ chức khám sức khoẻ định kỳ cho công nhân mỏ.",
                           contact=contact, consent=True)
     for code in (first, again, other):

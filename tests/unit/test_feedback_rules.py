@@ -7,7 +7,7 @@ import pytest
 from feedback import taxonomy
 from feedback.reports import Period
 from feedback.routing import UnitTree, route
-from feedback.text import contact_hash, fold, similarity
+from feedback.text import contact_hash, fold, similarity, sketch, sketch_similarity
 from feedback.workdays import LOCAL, add_working_days, due_at, is_working_day
 from gateway.demo import feedback as demo
 from portal_common.errors import Invalid
@@ -105,6 +105,9 @@ def test_near_duplicate_similarity_and_contact_hash():
     a = "Công ty chưa đóng bảo hiểm xã hội cho công nhân phân xưởng từ tháng 8"
     assert similarity(a, a + " năm nay") > 0.8
     assert similarity(a, "Đề nghị khám sức khoẻ định kỳ cho công nhân") < 0.2
+    assert sketch_similarity(sketch(a), sketch(a + " năm nay")) == similarity(a, a + " năm nay")
+    long_a = " ".join(f"từ{n}" for n in range(600))
+    assert sketch_similarity(sketch(long_a), sketch(long_a + " thêm")) > 0.9
     assert contact_hash("k", {"phone": "+84 912 345 678"}) == contact_hash("k", {"phone": "0912345678"})
     assert contact_hash("k", {"name": "only a name"}) is None
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -18,7 +19,7 @@ from pymongo.errors import DuplicateKeyError
 
 from feedback import taxonomy, workdays
 from feedback.routing import UnitTree, route
-from feedback.text import contact_hash, fold, similarity
+from feedback.text import contact_hash, fold, sketch, sketch_similarity
 from portal_common.errors import Conflict, Forbidden, Invalid, NotFound
 from portal_common.events import iso_utc, new_event
 from portal_common.events import outbox
@@ -41,8 +42,9 @@ STATUS_LABELS = {"received": "Đã tiếp nhận", "assigned": "Đã chuyển đ
                  "rejected": "Không thụ lý", "duplicate": "Trùng lặp"}
 DUPLICATE_WINDOW = timedelta(days=30)
 DUPLICATE_THRESHOLD = 0.6
-DUPLICATE_CANDIDATES = 50   # the sender's most recent records compared
+DUPLICATE_CANDIDATES = 20   # the sender's most recent records compared (kept per sender)
 DUPLICATE_LINKS = 5         # at most this many links per record: a flood stays cheap
+CONFIG_TTL_S = 5.0          # topics, units, rules and due days are re-read at most this often
 ERASED = "[đã xoá theo yêu cầu]"
 
 
@@ -61,15 +63,26 @@ class FeedbackStore:
         self.units = database["units"]
         self.rules = database["routing_rules"]
         self.config = database["config"]
+        self.senders = database["senders"]
         self._hash_key: str | None = None
+        self._cache: dict[str, tuple[float, Any]] = {}
+
+    def _cached(self, name: str, load):
+        """Small configuration read at most every CONFIG_TTL_S (another replica's edit shows
+        within that time; this process's own edits at once)."""
+        hit = self._cache.get(name)
+        if hit is None or time.monotonic() - hit[0] > CONFIG_TTL_S:
+            hit = self._cache[name] = (time.monotonic(), load())
+        return hit[1]
+
+    def _forget_cache(self) -> None:
+        self._cache.clear()
 
     # set-up --------------------------------------------------------------------------------
     def ensure_indexes(self) -> None:
         self.feedback.create_index([("unit", ASCENDING), ("received_at", DESCENDING)])
         self.feedback.create_index([("status", ASCENDING), ("due_at", ASCENDING)])
         self.feedback.create_index([("received_at", DESCENDING)])
-        self.feedback.create_index([("contact_hash", ASCENDING), ("received_at", DESCENDING)])
-        self.feedback.create_index([("sender", ASCENDING), ("received_at", DESCENDING)])
         for topic in taxonomy.DEFAULT_TOPICS:  # the default taxonomy, once; admins edit it
             fields = {k: v for k, v in topic.items() if k != "slug"}
             self.topics.update_one({"_id": topic["slug"]},
@@ -88,11 +101,15 @@ class FeedbackStore:
         return self._hash_key
 
     def due_days(self) -> dict[str, int]:
+        return self._cached("due-days", self._load_due_days)
+
+    def _load_due_days(self) -> dict[str, int]:
         doc = self.config.find_one({"_id": "due-days"}) or {}
         return DueDays.model_validate({k: v for k, v in doc.items() if k != "_id"}).model_dump()
 
     def set_due_days(self, days: DueDays) -> dict[str, int]:
         self.config.update_one({"_id": "due-days"}, {"$set": days.model_dump()}, upsert=True)
+        self._forget_cache()
         return self.due_days()
 
     # taxonomy, units, rules ------------------------------------------------------------------
@@ -103,6 +120,7 @@ class FeedbackStore:
     def put_topic(self, slug: str, topic: TopicIn) -> dict[str, Any]:
         doc = self.topics.find_one_and_update({"_id": slug}, {"$set": topic.model_dump()},
                                               upsert=True, return_document=ReturnDocument.AFTER)
+        self._forget_cache()
         return self._topic_out(doc)
 
     @staticmethod
@@ -111,10 +129,16 @@ class FeedbackStore:
                 "order": doc.get("order", 0), "active": doc.get("active", True)}
 
     def topic_names(self) -> dict[str, str]:
-        return {t["_id"]: t["name"] for t in self.topics.find({}, {"name": 1})}
+        return {t["slug"]: t["name"] for t in self._topics()}
+
+    def _topics(self) -> list[dict[str, Any]]:
+        return self._cached("topics", lambda: [{**t, "slug": t["_id"]} for t in self.topics.find()])
 
     def tree(self) -> UnitTree:
-        return UnitTree(self.units.find())
+        return self._cached("units", lambda: UnitTree(self.units.find()))
+
+    def _rules(self) -> list[dict[str, Any]]:
+        return self._cached("rules", lambda: list(self.rules.find()))
 
     def list_units(self) -> list[dict[str, Any]]:
         tree = self.tree()
@@ -132,6 +156,7 @@ class FeedbackStore:
                               [{"field": "parent", "message": "would make a cycle"}])
         doc = self.units.find_one_and_update({"_id": slug}, {"$set": unit.model_dump()},
                                              upsert=True, return_document=ReturnDocument.AFTER)
+        self._forget_cache()
         return self._unit_out(doc, self.tree())
 
     @staticmethod
@@ -157,6 +182,7 @@ class FeedbackStore:
             fields = rule.model_dump(exclude={"id"})
             self.rules.replace_one({"_id": rule.id}, fields, upsert=True)
         self.rules.delete_many({"_id": {"$nin": ids}})
+        self._forget_cache()
         return self.list_rules()
 
     @staticmethod
@@ -171,7 +197,7 @@ class FeedbackStore:
         if existing is not None:
             return existing, False
         now = _now()
-        topics = [{**t, "slug": t["_id"]} for t in self.topics.find()]
+        topics = self._topics()
         text_for_topic = message.text + (" " + message.report.trends if message.report else "")
         suggested = taxonomy.suggest(text_for_topic, topics)
         known_topics = {t["slug"] for t in topics}
@@ -185,11 +211,14 @@ class FeedbackStore:
         elif message.report and message.report.unit in tree:
             unit, why = message.report.unit, "the reporting unit"
         else:
-            unit, why = route(tree, self.rules.find(), topic=topic, district=message.district,
+            unit, why = route(tree, self._rules(), topic=topic, district=message.district,
                               workplace=workplace, kind=message.kind)
         due = workdays.due_at(now, self.due_days()[message.kind])
         chash = contact_hash(self.hash_key(), contact)
-        similar = self._near_duplicates(message.text, chash, message.sender, now)
+        text_sketch = sketch(message.text)
+        sender_keys = [k for k in (f"c:{chash}" if chash else None,
+                                   f"s:{message.sender}" if message.sender else None) if k]
+        similar = self._near_duplicates(text_sketch, sender_keys, now)
         actor = message.submitted_by or "public"
         history = [{"at": now, "by": actor, "action": "received", "to": "received",
                     "note": f"kênh {message.channel}"},
@@ -221,26 +250,40 @@ class FeedbackStore:
             self.feedback.insert_one(doc)
         except DuplicateKeyError:  # a concurrent redelivery stored it first
             return self.feedback.find_one({"_id": message.tracking_code}, {"outbox": 0}), False
+        self._remember_sender(sender_keys, message.tracking_code, text_sketch, now)
         for other, _score in similar:  # the link goes both ways; a lost one is only a hint
-            self.feedback.update_one({"_id": other, "similar_to.4": {"$exists": False}},
+            # bounded without a condition: a record is among its sender's last
+            # DUPLICATE_CANDIDATES only, so it collects at most that many links
+            self.feedback.update_one({"_id": other},
                                      {"$addToSet": {"similar_to": message.tracking_code}})
         return doc, True
 
-    def _near_duplicates(self, text: str, chash: str | None, sender: str | None,
+    def _near_duplicates(self, text_sketch: list[int], sender_keys: list[str],
                          now: datetime) -> list[tuple[str, float]]:
-        """Recent records of the same sender (contact hash, or the pseudonymous sender id)
-        whose text is nearly the same (Jaccard of word 3-shingles ≥ 0.6)."""
-        same_sender = [{"contact_hash": chash}] if chash else []
-        if sender:
-            same_sender.append({"sender": sender})
-        if not same_sender:
-            return []
-        cursor = self.feedback.find(
-            {"$or": same_sender, "received_at": {"$gte": now - DUPLICATE_WINDOW}},
-            {"text": 1}).sort([("received_at", DESCENDING)]).limit(DUPLICATE_CANDIDATES)
-        found = [(d["_id"], similarity(text, d.get("text") or "")) for d in cursor]
-        close = [(code, score) for code, score in found if score >= DUPLICATE_THRESHOLD]
-        return sorted(close, key=lambda item: -item[1])[:DUPLICATE_LINKS]
+        """Recent records of the same sender (keyed contact hash, or the pseudonymous sender id
+        of an anonymous one) whose texts nearly match (Jaccard of word 3-shingles ≥ 0.6,
+        estimated from sketches). One read by ``_id`` per sender key: no scan, whatever the
+        number of records."""
+        best: dict[str, float] = {}
+        for doc in self.senders.find({"_id": {"$in": sender_keys}}) if sender_keys else ():
+            for entry in doc.get("recent", []):
+                if entry["at"] < now - DUPLICATE_WINDOW:
+                    continue
+                score = sketch_similarity(text_sketch, entry["sketch"])
+                if score >= DUPLICATE_THRESHOLD:
+                    best[entry["code"]] = max(score, best.get(entry["code"], 0.0))
+        return sorted(best.items(), key=lambda item: -item[1])[:DUPLICATE_LINKS]
+
+    def _remember_sender(self, sender_keys: list[str], code: str, text_sketch: list[int],
+                         now: datetime) -> None:
+        """Keep the sender's last DUPLICATE_CANDIDATES sketches (read-modify-write: two
+        submissions of one sender at the same instant may keep only one — it is a hint)."""
+        for key in sender_keys:
+            doc = self.senders.find_one({"_id": key}) or {}
+            recent = [e for e in doc.get("recent", []) if e["code"] != code]
+            recent = (recent + [{"code": code, "at": now, "sketch": text_sketch}])
+            self.senders.update_one({"_id": key}, {"$set": {
+                "recent": recent[-DUPLICATE_CANDIDATES:]}}, upsert=True)
 
     # reading -----------------------------------------------------------------------------------
     def public_view(self, code: str) -> dict[str, Any]:
@@ -478,9 +521,15 @@ class FeedbackStore:
         kind, topic, unit, status and dates stay, so statistics do not change."""
         if "admin" not in actor.roles:
             raise Forbidden("erasing personal data is for admins")
-        doc = self.feedback.find_one({"_id": code}, {"_id": 1, "report": 1})
+        doc = self.feedback.find_one({"_id": code}, {"_id": 1, "report": 1, "contact_hash": 1,
+                                                     "sender": 1})
         if doc is None:
             raise NotFound(f"no feedback {code}")
+        keys = [k for k in (f"c:{doc['contact_hash']}" if doc.get("contact_hash") else None,
+                            f"s:{doc['sender']}" if doc.get("sender") else None) if k]
+        for sender in self.senders.find({"_id": {"$in": keys}}) if keys else ():
+            self.senders.update_one({"_id": sender["_id"]}, {"$set": {"recent": [
+                e for e in sender.get("recent", []) if e["code"] != code]}})
         now = _now()
         sets: dict[str, Any] = {"contact": None, "consent": False, "text": ERASED,
                                 "search_text": "", "sender": None, "contact_hash": None, "erased_at": now,

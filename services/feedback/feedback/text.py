@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import re
 import unicodedata
+import zlib
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -47,6 +48,24 @@ def similarity(a: str, b: str) -> float:
     if not sa or not sb:
         return 0.0
     return len(sa & sb) / len(sa | sb)
+
+
+SKETCH_SIZE = 128
+
+
+def sketch(text: str) -> list[int]:
+    """The smallest ``SKETCH_SIZE`` CRC-32 values of the text's word 3-shingles (a bottom-k
+    sketch): enough to estimate how alike two texts are without keeping the text itself."""
+    return sorted({zlib.crc32(" ".join(s).encode()) for s in shingles(text)})[:SKETCH_SIZE]
+
+
+def sketch_similarity(a: list[int], b: list[int]) -> float:
+    """Jaccard estimate of two sketches (exact when both texts have ≤ SKETCH_SIZE shingles)."""
+    if not a or not b:
+        return 0.0
+    union = sorted(set(a) | set(b))[:SKETCH_SIZE]
+    both = set(a) & set(b)
+    return sum(1 for h in union if h in both) / len(union)
 
 
 def contact_hash(key: str, contact: dict | None) -> str | None:
