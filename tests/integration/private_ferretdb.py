@@ -7,6 +7,7 @@ overrides. Stopping and starting keeps the data directory, like a real database 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -91,3 +92,4 @@ def private_ferretdb():
     server.start()
     yield server
     server.stop()
+    shutil.rmtree(server.workdir, ignore_errors=True)
