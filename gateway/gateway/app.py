@@ -19,6 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from gateway.accounts import Accounts, LoginPolicy
 from gateway.api import BLUEPRINTS
 from gateway.caching import ResponseCache
+from gateway.intake import IntakePublisher
 from gateway.limits import RateLimits
 from gateway.pageviews import PageViewPublisher
 from gateway.problems import register_error_handlers
@@ -70,6 +71,8 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     app.extensions["visitor_key"] = settings.read_or_create_secret("visitor-key")
     app.extensions["visitor_salts"] = DailySalts(
         mongo[settings.database_name("gateway")]["visitor_salts"])
+    app.extensions["feedback_intake"] = IntakePublisher(
+        settings.amqp_uri, size=settings.feedback_intake_connections, timeout=settings.rpc_timeout_s)
 
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

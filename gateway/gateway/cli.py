@@ -1,6 +1,7 @@
 """``portal-admin``: one-shot administration of the platform.
 
     portal-admin bootstrap     # admin account (+ demo content unless DEMO_DATA=0); idempotent
+    portal-admin feedback-report --period 2026-Q4 [--unit ldld-bat-xat] [--format text|csv|json]
 
 The admin password is ``ADMIN_PASSWORD`` when set; otherwise one is generated, printed once and
 kept in ``var/admin-password`` (mode 0600). Demo content goes through the services' own RPC
@@ -10,6 +11,7 @@ emits the same events as content made by editors.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import shutil
@@ -17,12 +19,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from datetime import datetime, timezone
 
 from portal_common.logs import configure_logging
 from portal_common.mongo import make_client
 
 from gateway import demo
 from gateway.app import accounts_from
+from gateway.demo import feedback as feedback_demo
+from gateway.intake import IntakePublisher
 from gateway.problems import ServiceTimeout, ServiceUnavailable
 from gateway.rpc import RpcPool
 from gateway.settings import get_gateway_settings
@@ -93,9 +98,55 @@ def _demo(settings) -> list[str]:
         done.append(f"poll: /api/v1/polls/{poll['id']}")
         base = rpc.call("analytics", "ensure_visitor_base", demo.VISITOR_BASE_TOTAL)
         done.append(f"visitor counter continues from {base['base_total']}")
+        done.extend(_feedback_demo(rpc, settings))
     finally:
         rpc.close()
     return done
+
+
+def _quarter(moment: datetime) -> str:
+    return f"{moment.year}-Q{(moment.month - 1) // 3 + 1}"
+
+
+def _feedback_demo(rpc: RpcPool, settings) -> list[str]:
+    """The unit tree of Lào Cai, routing rules, and a few submissions through the real intake
+    queue (fixed tracking codes: a second bootstrap stores nothing twice)."""
+    _wait_for(rpc, "feedback", "list_topics")
+    for unit in feedback_demo.UNITS:
+        rpc.call("feedback", "put_unit", unit["slug"],
+                 {k: v for k, v in unit.items() if k != "slug"})
+    rpc.call("feedback", "replace_routing_rules", {"rules": feedback_demo.ROUTING_RULES})
+    intake = IntakePublisher(settings.amqp_uri, size=1, timeout=15)
+    now = datetime.now(timezone.utc)
+    try:
+        for item in feedback_demo.FEEDBACK:
+            message = json.loads(json.dumps(item))
+            if message.get("report"):
+                message["report"]["period"] = _quarter(now)
+            message["submitted_at"] = now.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            intake.submit(message, message["channel"])
+    finally:
+        intake.close()
+    return [f"feedback: {len(feedback_demo.UNITS)} units, {len(feedback_demo.ROUTING_RULES)} "
+            f"routing rules, {len(feedback_demo.FEEDBACK)} sample submissions queued"]
+
+
+def feedback_report(period: str, unit: str | None, fmt: str) -> int:
+    """Print a periodic feedback report (as an admin sees it)."""
+    settings = get_gateway_settings()
+    rpc = RpcPool(settings.amqp_uri, size=1, timeout=30)
+    actor = {"username": "portal-admin", "roles": ["admin"], "units": []}
+    try:
+        if fmt == "json":
+            print(json.dumps(rpc.call("feedback", "report", period, unit, actor),
+                             ensure_ascii=False, indent=2))
+        elif fmt == "csv":
+            sys.stdout.write(rpc.call("feedback", "report_csv", period, unit, actor))
+        else:
+            print(rpc.call("feedback", "report_text", period, unit, actor))
+    finally:
+        rpc.close()
+    return 0
 
 
 def bootstrap() -> int:
@@ -113,10 +164,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="portal-admin", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("bootstrap", help="create the admin account and load the demo content")
+    report = sub.add_parser("feedback-report", help="print a periodic feedback report")
+    report.add_argument("--period", default=_quarter(datetime.now(timezone.utc)),
+                        help="2026-Q4 (default: this quarter), 2026-11 or 2026")
+    report.add_argument("--unit", default=None, help="a unit slug (default: the whole tree)")
+    report.add_argument("--format", choices=("text", "csv", "json"), default="text")
     args = parser.parse_args(argv)
     configure_logging("portal-admin", os.environ.get("LOG_LEVEL", "WARNING"))
     if args.command == "bootstrap":
         return bootstrap()
+    if args.command == "feedback-report":
+        return feedback_report(args.period, args.unit, args.format)
     return 2
 
 

@@ -9,7 +9,8 @@ Other modules apply a named limit with one decorator, under ``@operation``::
     @limits.feedback
     def submit_feedback(): ...
 
-The named limits are ``login``, ``hits``, ``votes`` and ``feedback``; each reads its rate from
+The named limits are ``login``, ``hits``, ``votes``, ``feedback`` and ``feedback_lookup`` (the
+public tracking page); each reads its rate from
 the settings (``RATE_LIMIT_LOGIN`` ... in Flask-Limiter's notation, e.g. ``"10/minute;100/hour"``)
 and keeps its own count per client address. Past the limit the answer is a 429 problem document
 with ``Retry-After`` (seconds) and the ``X-RateLimit-*`` headers. The OpenAPI document lists the
@@ -66,7 +67,8 @@ login = NamedLimit("login", "rate_limit_login")
 hits = NamedLimit("hits", "rate_limit_hits")
 votes = NamedLimit("votes", "rate_limit_votes")
 feedback = NamedLimit("feedback", "rate_limit_feedback")
-NAMED = {limit.name: limit for limit in (login, hits, votes, feedback)}
+feedback_lookup = NamedLimit("feedback_lookup", "rate_limit_feedback_lookup")
+NAMED = {limit.name: limit for limit in (login, hits, votes, feedback, feedback_lookup)}
 
 
 class RateLimits:

@@ -22,6 +22,9 @@ class GatewaySettings(Settings):
     pageview_buffer: int = Field(10000, alias="PAGEVIEW_BUFFER", ge=10)
     admin_password: str | None = Field(None, alias="ADMIN_PASSWORD", min_length=12)
     demo_data: bool = Field(True, alias="DEMO_DATA")
+    # feedback intake (gateway/intake.py)
+    feedback_max_body_bytes: int = Field(32 * 1024, alias="FEEDBACK_MAX_BODY_BYTES", ge=1024)
+    feedback_intake_connections: int = Field(8, alias="FEEDBACK_INTAKE_CONNECTIONS", ge=1, le=64)
 
     # accounts and sign-in
     refresh_ttl_s: int = Field(14 * 86400, alias="REFRESH_TOKEN_TTL_S", ge=300, le=90 * 86400)
@@ -37,7 +40,8 @@ class GatewaySettings(Settings):
     rate_limit_login: str = Field("10/minute;100/hour", alias="RATE_LIMIT_LOGIN")
     rate_limit_hits: str = Field("120/minute", alias="RATE_LIMIT_HITS")
     rate_limit_votes: str = Field("10/minute;100/day", alias="RATE_LIMIT_VOTES")
-    rate_limit_feedback: str = Field("5/minute;50/day", alias="RATE_LIMIT_FEEDBACK")
+    rate_limit_feedback: str = Field("5/minute;30/hour;100/day", alias="RATE_LIMIT_FEEDBACK")
+    rate_limit_feedback_lookup: str = Field("30/minute;300/hour", alias="RATE_LIMIT_FEEDBACK_LOOKUP")
 
     # web security
     cors_origins: str = Field("", alias="CORS_ORIGINS",
