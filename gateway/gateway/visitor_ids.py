@@ -48,6 +48,12 @@ def voter_id(key: str, poll_id: str, address: str, user_agent: str) -> str:
                     hashlib.sha256).hexdigest()[:32]
 
 
+def sender_id(key: str, address: str, user_agent: str) -> str:
+    """A stable pseudonym of a feedback sender (to link near-duplicates); the raw values are not kept."""
+    return hmac.new(key.encode(), f"feedback-sender|{address}|{user_agent}".encode(),
+                    hashlib.sha256).hexdigest()[:32]
+
+
 def local_day(now: datetime | None = None) -> str:
     return (now or datetime.now(timezone.utc)).astimezone(LOCAL_TZ).strftime("%Y-%m-%d")
 

@@ -188,8 +188,9 @@ class FeedbackChange(BaseModel):
     """``PATCH /api/v1/feedback/{id}``: any combination, applied atomically and audited."""
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    status: Status | None = None
-    note: str | None = Field(None, max_length=2000, description="Why (kept in the history).")
+    status: Status | None = Field(None, examples=["answered"])
+    note: str | None = Field(None, max_length=2000, description="Why (kept in the history).",
+                             examples=["Đã làm việc với doanh nghiệp"])
     reason: str | None = Field(None, max_length=2000,
                                description="Required to reject or mark as duplicate.")
     duplicate_of: str | None = Field(None, max_length=20)
@@ -199,7 +200,8 @@ class FeedbackChange(BaseModel):
     internal_note: str | None = Field(None, min_length=1, max_length=MAX_TEXT,
                                       description="Staff only; never shown to the sender.")
     public_answer: str | None = Field(None, min_length=1, max_length=MAX_TEXT,
-                                      description="Shown on the public tracking page.")
+                                      description="Shown on the public tracking page.",
+                                      examples=["Công ty đã cam kết trả lương đúng hạn từ tháng 12."])
     revision: int | None = Field(None, ge=1, description="If given, 409 unless it is current.")
 
     @model_validator(mode="after")
@@ -250,13 +252,14 @@ class RoutingRule(BaseModel):
     """One rule: when every given condition holds, route to ``unit``. Lower ``priority`` first."""
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(max_length=80, pattern=SLUG)
-    priority: int = Field(100, ge=0, le=10_000)
-    topic: str | None = Field(None, max_length=80, pattern=SLUG)
-    district: str | None = Field(None, max_length=80, pattern=SLUG)
-    workplace_contains: str | None = Field(None, min_length=2, max_length=120)
+    id: str = Field(max_length=80, pattern=SLUG, examples=["bao-thang-an-toan"])
+    priority: int = Field(100, ge=0, le=10_000, examples=[10])
+    topic: str | None = Field(None, max_length=80, pattern=SLUG, examples=["an-toan-lao-dong"])
+    district: str | None = Field(None, max_length=80, pattern=SLUG, examples=["bao-thang"])
+    workplace_contains: str | None = Field(None, min_length=2, max_length=120,
+                                           examples=["Tằng Loỏng"])
     kind: Kind | None = None
-    unit: str = Field(max_length=80, pattern=SLUG)
+    unit: str = Field(max_length=80, pattern=SLUG, examples=["ldld-huyen-bao-thang"])
 
 
 class RoutingRules(BaseModel):
@@ -269,8 +272,8 @@ class DueDays(BaseModel):
     """Working days to resolve, per kind (weekends and Vietnamese public holidays skipped)."""
     model_config = ConfigDict(extra="forbid")
 
-    feedback: int = Field(15, ge=1, le=120)
-    question: int = Field(15, ge=1, le=120)
+    feedback: int = Field(15, ge=1, le=120, examples=[15])
+    question: int = Field(15, ge=1, le=120, examples=[10])
     petition: int = Field(15, ge=1, le=120)
     opinion_report: int = Field(15, ge=1, le=120)
 

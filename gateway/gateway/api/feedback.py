@@ -17,7 +17,7 @@ from gateway.contract import ListPage, operation
 from gateway.inputs import json_body, query_args
 from gateway.intake import HONEYPOT
 from gateway import limits
-from gateway.pageviews import visitor_hash
+from gateway.visitor_ids import sender_id
 from gateway.problems import problem
 from portal_common.logs import current_correlation_id
 from portal_common.events import utc_now_iso
@@ -233,8 +233,8 @@ def _accept(message: dict, channel: str):
 
 
 def _sender() -> str:
-    return visitor_hash(current_app.extensions["visitor_key"], request.remote_addr or "",
-                        request.headers.get("User-Agent", ""))
+    return sender_id(current_app.extensions["visitor_key"], request.remote_addr or "",
+                     request.headers.get("User-Agent", ""))
 
 
 # --- intake ---------------------------------------------------------------------------------
