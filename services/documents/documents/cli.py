@@ -31,6 +31,8 @@ def _backends(app: str):
     mongo = make_client(app)
     database = mongo[settings.database_name("documents")]
     register, articles = DocumentRegister(database), ArticleCopies(database)
+    register.ensure_indexes()  # the unique number index, also when the service never ran
+    articles.ensure_indexes()
     client = Elasticsearch(settings.elasticsearch_url, request_timeout=60, max_retries=2,
                            retry_on_timeout=True)
     index = SearchIndex(client, settings.index_name("search"),

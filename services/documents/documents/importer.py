@@ -164,6 +164,8 @@ class Importer:
         if batch:
             self._flush(batch, report)
         _write_checkpoint(checkpoint, position)
+        if report.imported:
+            self.index.client.indices.refresh(index=self.index.alias)  # searchable on return
         return report
 
     def _reject(self, report: Report, row: Row, reasons: list[str]) -> None:

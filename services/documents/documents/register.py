@@ -82,7 +82,7 @@ class DocumentRegister:
             {"$set": {"deleted": True, "deleted_at": now, "updated_at": now,
                       "needs_indexing": True, "number_key": f"{document_id}:removed"},
              "$inc": {"revision": 1}},
-            projection={"outbox": 0}, return_document=ReturnDocument.AFTER)
+            return_document=ReturnDocument.AFTER)  # no projection: FerretDB lacks it here
         if doc is None:
             raise NotFound(f"no document {document_id}")
         return doc
@@ -99,7 +99,7 @@ class DocumentRegister:
             {"_id": document_id, "deleted": {"$ne": True}},
             {"$push": {"attachments": attachment}, "$inc": {"revision": 1},
              "$set": {"needs_indexing": True, "updated_at": datetime.now(timezone.utc)}},
-            projection={"outbox": 0}, return_document=ReturnDocument.AFTER)
+            return_document=ReturnDocument.AFTER)  # no projection: FerretDB lacks it here
         if doc is None:
             self.files.delete(file_id)
             raise NotFound(f"no document {document_id}")

@@ -87,7 +87,7 @@ MAPPINGS = {
         "status": {"type": "keyword"},
         "fields": _keyword_text(),
         "category": {"type": "keyword"},
-        "category_name": _keyword_text(),
+        "category_name": {"type": "keyword"},
         "title": _text(suggest=True, raw=True),
         "summary": _text(),
         "body": _text(),
@@ -266,7 +266,7 @@ class SearchIndex:
         try:
             # require_alias: never let a write auto-create a bare index under the alias's name
             self.client.index(index=self.alias, id=doc_id, document=document,
-                              version=revision, version_type="external", refresh="wait_for",
+                              version=revision, version_type="external", refresh=True,
                               require_alias=True)
             return True
         except ConflictError:
@@ -277,7 +277,7 @@ class SearchIndex:
         self.ensure()
         try:
             self.client.delete(index=self.alias, id=doc_id, version=revision,
-                               version_type="external", refresh="wait_for")
+                               version_type="external", refresh=True)
         except (NotFoundError, ConflictError):
             pass
 
@@ -285,7 +285,8 @@ class SearchIndex:
 
     def _search(self, **body) -> dict[str, Any]:
         self.ensure()
-        return self.client.search(index=self.alias, track_total_hits=True, **body)
+        body.setdefault("track_total_hits", True)
+        return self.client.search(index=self.alias, **body)
 
     def search_documents(self, query) -> dict[str, Any]:
         """Document lookup (``DocumentSearchQuery``): hits, total and facets."""

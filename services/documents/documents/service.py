@@ -149,8 +149,11 @@ class DocumentsService(OpsEndpoints):
     @timer(interval=5)
     def catch_up(self):
         """Index documents a failure left unindexed, and relay pending events."""
-        for doc in self.register.not_indexed():
-            self._index(doc)
+        try:
+            for doc in self.register.not_indexed():
+                self._index(doc)
+        except BACKEND_UNAVAILABLE as exc:
+            log.info("catch-up indexing waits for the search engine (%s)", type(exc).__name__)
         outbox.sweep(self.register.documents, self.publish_event)
 
     def _index_now(self, doc):
