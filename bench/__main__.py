@@ -2,9 +2,10 @@
 import logging
 import sys
 
-from bench import rpc_roundtrip
+from bench import rpc_roundtrip, search_latency, search_relevance
 
-BENCHMARKS = {"rpc_roundtrip": rpc_roundtrip.run}
+BENCHMARKS = {"rpc_roundtrip": rpc_roundtrip.run, "search_relevance": search_relevance.run,
+              "search_latency": search_latency.run}
 
 
 def main(argv: list[str]) -> int:

@@ -89,7 +89,8 @@ def import_main(argv: list[str] | None = None) -> int:
                              "(default <input>.checkpoint)")
     parser.add_argument("--batch", type=int, default=500, help="documents per batch")
     parser.add_argument("--no-events", action="store_true",
-                        help="leave document_indexed events to the service's outbox sweep")
+                        help="do not publish document_indexed events (a first load that no "
+                             "subscriber needs to hear about)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     configure_logging("documents-import", os.environ.get("LOG_LEVEL", "WARNING"))
@@ -101,11 +102,9 @@ def import_main(argv: list[str] | None = None) -> int:
     publisher = None
     if not args.no_events:
         from portal_common.events.publisher import ConfirmingPikaPublisher
-        try:
-            publisher = ConfirmingPikaPublisher(settings.amqp_uri)
-        except Exception as exc:  # noqa: BLE001 - the broker is optional for an import
-            print(f"broker unreachable ({exc}); events stay in the outbox for the service",
-                  file=sys.stderr)
+
+        # connects on first use; if the broker is down the import stops and can be resumed
+        publisher = ConfirmingPikaPublisher(settings.amqp_uri)
     importer = Importer(register, index, publish=publisher.publish if publisher else None,
                         batch_size=args.batch, source=source_key(args.path))
     try:

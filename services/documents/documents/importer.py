@@ -3,13 +3,18 @@
 Rows are validated by the same model as ``POST /api/v1/documents`` (``DocumentIn``); a row that
 breaks it, or whose number is already registered, is written to the rejects report with its
 reasons and the import goes on. Valid rows are stored in batches (``insert_many``), indexed in
-bulk (``streaming_bulk``, external versions), then marked indexed with their
-``document_indexed`` events staged in their outboxes and published.
+bulk (``streaming_bulk``, external versions), and each indexed document is announced with a
+``document_indexed`` event (publisher confirms).
 
-Resumption: after each batch the number of input rows done is written to the checkpoint file;
-a new run with the same checkpoint skips them. A batch interrupted halfway is safe to redo:
-numbers stored by this same import (``imported_from``) are recognised and not reported as
-duplicates, and documents left unindexed are picked up by the service's ``catch_up``.
+Unlike a single registration (outbox inside the document, then an update marking it indexed),
+rows are inserted already marked indexed and their events are published directly: FerretDB
+rewrites a whole document per update, tens of milliseconds each, and one update per row made
+imports crawl. Resumption keeps the guarantee instead: after each batch the number of input rows
+done is written to the checkpoint file; a run with the same checkpoint skips them and redoes an
+interrupted batch, where rows already stored by this same import (``imported_from``) are
+indexed and announced again (both idempotent) rather than reported as duplicates. An import
+interrupted and never resumed may leave its last batch out of search: ``documents-reindex``
+repairs that.
 """
 from __future__ import annotations
 
@@ -22,7 +27,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
 from portal_common.errors import Invalid, validated
@@ -220,49 +224,44 @@ class Importer:
     def _flush(self, batch: list[tuple[Row, dict[str, Any]]], report: Report) -> None:
         records = [record for _, record in batch]
         files = {r["_id"]: r.pop("_file") for r in records if "_file" in r}
-        stored = self._insert(batch, report)
+        for record in records:
+            # stored as indexed: FerretDB rewrites a document per update (tens of ms each), so
+            # an update per imported row would dominate the import; see the module docstring
+            record.update({"indexed_revision": record["revision"], "needs_indexing": False})
+        stored, redo = self._insert(batch, report)
         for record in stored:
             file = files.get(record["_id"])
             if file:  # the original, like an upload through the API
                 record.update(self.register.add_attachment(
                     record["_id"], filename=file["filename"], content_type=file["content_type"],
                     data=file["data"], text=file["text"]))
-        if not stored:
+        targets = stored + redo
+        if not targets:
             return
         indexed: set[str] = set()
         actions = ({"_index": self.index.alias, "_id": f"document-{r['_id']}",
                     "version": r["revision"], "version_type": "external",
-                    "_source": self.register.to_search(r)} for r in stored)
+                    "_source": self.register.to_search(r)} for r in targets)
         self.index.ensure()
         bulk_write(self.index.client, actions, chunk_size=self.batch_size,
                    on_item=lambda ok, item: ok and indexed.add(item["_id"][len("document-"):]))
-        events = {}
-        updates = []
-        for record in stored:
-            if record["_id"] not in indexed:
-                continue  # stays needs_indexing: the service's catch_up retries it
-            event = new_event("documents", "document_indexed", {
-                "document_id": record["_id"], "number": record["number"],
-                "type": record["type"], "title": record["title"],
-                "issued_date": record.get("issued_date")})
-            events[record["_id"]] = event
-            updates.append(UpdateOne(
-                {"_id": record["_id"], "revision": record["revision"]},
-                {"$set": {"indexed_revision": record["revision"], "needs_indexing": False},
-                 "$push": {"outbox": event}}))
-        if updates:
-            self.register.documents.bulk_write(updates, ordered=False)
-        self._relay(events)
+        missed = [r["_id"] for r in targets if r["_id"] not in indexed]
+        if missed:  # the service's catch_up indexes them
+            self.register.documents.update_many({"_id": {"$in": missed}},
+                                                {"$set": {"needs_indexing": True}})
+        self._announce([r for r in targets if r["_id"] in indexed])
 
-    def _insert(self, batch, report: Report) -> list[dict[str, Any]]:
+    def _insert(self, batch, report: Report) -> tuple[list[dict], list[dict]]:
+        """Insert the batch; returns (stored now, stored by an interrupted run of this import
+        — indexed and announced again, harmlessly, since that run may have stopped before)."""
         records = [record for _, record in batch]
         try:
             self.register.documents.insert_many(records, ordered=False)
             report.imported += len(records)
-            return records
+            return records, []
         except BulkWriteError as exc:
             failed = {error["index"]: error for error in exc.details.get("writeErrors", [])}
-        stored = []
+        stored, redo = [], []
         for position, (row, record) in enumerate(batch):
             error = failed.get(position)
             if error is None:
@@ -273,28 +272,23 @@ class Importer:
                 self._reject(report, row, [f"database: {error.get('errmsg', 'write failed')}"])
                 continue
             existing = self.register.documents.find_one({"number_key": record["number_key"]},
-                                                        {"imported_from": 1})
+                                                        {"outbox": 0})
             if existing and existing.get("imported_from") == self.source:
                 report.already_imported += 1   # stored by an interrupted run of this import
+                redo.append(existing)
             else:
                 self._reject(report, row, ["number: already in the register"])
-        return stored
+        return stored, redo
 
-    def _relay(self, events: dict[str, dict[str, Any]]) -> None:
-        """Publish the batch's events and empty those outboxes; if the broker is unreachable
-        they stay staged and the service's outbox sweep publishes them later."""
-        if not self.publish or not events:
+    def _announce(self, records: list[dict[str, Any]]) -> None:
+        """Publish ``document_indexed`` for each indexed record (publisher confirms)."""
+        if not self.publish:
             return
-        sent = []
-        try:
-            for document_id, event in events.items():
-                self.publish(event)
-                sent.append(document_id)
-        except Exception as exc:  # noqa: BLE001 - any broker failure: leave it to the sweep
-            log.warning("events not published now (%s); the service will relay them", exc)
-        if sent:
-            self.register.documents.update_many({"_id": {"$in": sent}},
-                                                {"$set": {"outbox": []}})
+        for record in records:
+            self.publish(new_event("documents", "document_indexed", {
+                "document_id": record["_id"], "number": record["number"],
+                "type": record["type"], "title": record["title"],
+                "issued_date": record.get("issued_date")}))
 
 
 def _read_checkpoint(path: Path | None) -> int:
