@@ -189,8 +189,9 @@ def text_query(q: str) -> dict[str, Any]:
 def _highlight(q: str | None) -> dict[str, Any] | None:
     if not q:
         return None
+    # one cheap query for marking: the words as typed, on the text fields, no fuzziness
     return {**HIGHLIGHT, "highlight_query": {"multi_match": {
-        "query": q, "type": "most_fields", "fields": _TEXT_FIELDS + ["number.text"]}}}
+        "query": q, "type": "most_fields", "fields": _TEXT_FIELDS}}}
 
 
 def _hit(hit: dict[str, Any]) -> dict[str, Any]:
