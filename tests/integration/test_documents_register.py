@@ -169,3 +169,21 @@ def test_search_answers_unavailable_quickly_while_elasticsearch_is_down(start_se
     finally:  # the namespace's indices are dropped through the working address
         monkeypatch.setenv("ELASTICSEARCH_URL", working_url)
         get_settings.cache_clear()
+
+
+def test_a_change_of_status_or_title_is_searchable_and_announced(documents, bus):
+    bus.listen("documents")
+    law = call(documents, "find_document", "45/2019/QH14")
+    changed = call(documents, "update_document", law["id"], {
+        "status": "partially_expired", "title": "Bộ luật Lao động (sửa đổi)"})
+    assert (changed["status"], changed["status_label"]) == ("partially_expired",
+                                                            "Hết hiệu lực một phần")
+    assert [h["number"] for h in lookup(documents, q="sua doi", status="partially_expired")[
+        "items"]] == ["45/2019/QH14"]
+    assert bus.collect(count=1, timeout=5)[0]["type"] == "document_indexed"
+    with pytest.raises(Invalid):
+        call(documents, "update_document", law["id"], {})
+    with pytest.raises(Invalid):
+        call(documents, "update_document", law["id"], {"title": None})
+    with pytest.raises(NotFound):
+        call(documents, "update_document", "nope", {"status": "expired"})

@@ -111,6 +111,34 @@ class DocumentIn(BaseModel):
         return list(dict.fromkeys(cleaned))
 
 
+class DocumentPatch(BaseModel):
+    """A change to a registered document (its number stays: a new number is a new document)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    type: str | None = Field(None, min_length=1, max_length=60)
+    issuer: str | None = Field(None, min_length=1, max_length=200)
+    signer: str | None = Field(None, max_length=200)
+    issued_date: date | None = None
+    effective_date: date | None = None
+    status: Status | None = None
+    fields: list[str] | None = Field(None, max_length=10)
+    title: str | None = Field(None, min_length=3, max_length=1000)
+    text: str | None = Field(None, max_length=2_000_000)
+    relations: list[RelationIn] | None = Field(None, max_length=50)
+
+    _type = field_validator("type")(classmethod(lambda cls, v: _known_type(v)))
+    _fields = field_validator("fields")(classmethod(
+        lambda cls, v: None if v is None else DocumentIn._fields(v)))
+
+    @field_validator("type", "issuer", "title", "status", mode="after")
+    @classmethod
+    def _not_null(cls, value):
+        if value is None:
+            raise ValueError("may be changed, not removed")
+        return value
+
+
 class _Paged(BaseModel):
     per_page: int = Field(10, ge=1, le=100)
     page: int = Field(1, ge=1, le=MAX_RESULT_WINDOW)

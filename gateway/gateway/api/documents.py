@@ -13,7 +13,8 @@ from gateway.caching import cached
 from gateway.contract import ListPage, operation
 from gateway.inputs import UnsupportedMediaType, json_body, query_args
 from portal_common.errors import Invalid
-from portal_common.schemas.documents import DocumentIn, DocumentSearchQuery, SuggestQuery
+from portal_common.schemas.documents import (DocumentIn, DocumentPatch, DocumentSearchQuery,
+                                             SuggestQuery)
 
 bp = Blueprint("documents", __name__, url_prefix="/api/v1")
 
@@ -147,6 +148,16 @@ def create_document():
     422 for an unknown type or a malformed date."""
     body = json_body(DocumentIn).model_dump(mode="json")
     return jsonify(_rpc().call("documents", "create_document", body)), 201
+
+
+@bp.patch("/documents/<document_id>")
+@operation(tags=["documents"], body=DocumentPatch, response=Document)
+@require_roles("admin", "editor")
+def update_document(document_id: str):
+    """Change a document (editor, admin): validity status, dates, title, text, relations …;
+    404 if none; 422 for an unknown type, a malformed date or an empty change."""
+    body = json_body(DocumentPatch).model_dump(mode="json", exclude_unset=True)
+    return jsonify(_rpc().call("documents", "update_document", document_id, body))
 
 
 @bp.delete("/documents/<document_id>")

@@ -19,7 +19,8 @@ from pymongo.errors import DuplicateKeyError
 
 from portal_common.errors import Conflict, NotFound
 from portal_common.events import new_event, outbox
-from portal_common.schemas.documents import RELATIONS, VALIDITY_STATUSES, DocumentIn
+from portal_common.schemas.documents import (RELATIONS, VALIDITY_STATUSES, DocumentIn,
+                                             DocumentPatch)
 
 from documents.numbers import number_key, parse_number
 
@@ -71,6 +72,26 @@ class DocumentRegister:
             self.documents.insert_one(doc)
         except DuplicateKeyError:
             raise Conflict(f"document {document.number} is already in the register") from None
+        return doc
+
+    def update(self, document_id: str, patch: DocumentPatch) -> dict[str, Any]:
+        """Change what ``patch`` sets; the new revision is indexed next. Raises NotFound."""
+        changes = patch.model_dump(exclude_unset=True)
+        for name in ("issued_date", "effective_date"):
+            if name in changes:
+                changes[name] = _iso(changes[name])
+        if "relations" in changes:
+            changes["relations"] = [{"relation": r["relation"], "number": r["number"],
+                                     "target_key": number_key(r["number"])}
+                                    for r in changes["relations"]]
+        now = datetime.now(timezone.utc)
+        doc = self.documents.find_one_and_update(
+            {"_id": document_id, "deleted": {"$ne": True}},
+            {"$set": {**changes, "needs_indexing": True, "updated_at": now},
+             "$inc": {"revision": 1}},
+            return_document=ReturnDocument.AFTER)  # no projection: FerretDB lacks it here
+        if doc is None:
+            raise NotFound(f"no document {document_id}")
         return doc
 
     def remove(self, document_id: str) -> dict[str, Any]:

@@ -12,8 +12,8 @@ from portal_common.events.consumer import event_handler
 from portal_common.events.publisher import EventPublisher
 from portal_common.mongo import MongoStore
 from portal_common.observability import Instrumentation, OpsEndpoints, check
-from portal_common.schemas.documents import (DocumentIn, DocumentSearchQuery, SiteSearchQuery,
-                                             SuggestQuery)
+from portal_common.schemas.documents import (DocumentIn, DocumentPatch, DocumentSearchQuery,
+                                             SiteSearchQuery, SuggestQuery)
 
 from documents import articles as article_search
 from documents.articles import ArticleCopies
@@ -48,6 +48,17 @@ class DocumentsService(OpsEndpoints):
         search engine is down the document is indexed by ``catch_up`` once it answers.
         Raises Invalid, Conflict (number already registered)."""
         doc = self.register.create(validated(DocumentIn, payload))
+        self._index_now(doc)
+        return self.register.to_public(doc, self.register.relations_of(doc))
+
+    @rpc
+    def update_document(self, document_id, payload):
+        """Change a document (``DocumentPatch``: status, dates, title, relations …); the new
+        revision is indexed and announced with ``document_indexed``. Raises NotFound, Invalid."""
+        patch = validated(DocumentPatch, payload)
+        if not patch.model_fields_set:
+            raise Invalid("invalid input", [{"field": "body", "message": "nothing to change"}])
+        doc = self.register.update(document_id, patch)
         self._index_now(doc)
         return self.register.to_public(doc, self.register.relations_of(doc))
 
