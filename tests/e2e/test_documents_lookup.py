@@ -91,6 +91,14 @@ def test_staff_register_attach_download_and_remove_a_document(api, admin_token):
     assert wait_until(lambda: api.get("/api/v1/documents/search", params={
         "q": f"tiep cong dan thu nam {marker}"}).json()["total"] == 1, timeout=10)
 
+    patched = api.patch(f"/api/v1/documents/{doc['id']}", headers=_auth(admin_token),
+                        json={"status": "expired", "effective_date": "2024-03-01"})
+    assert patched.status_code == 200, patched.text
+    assert (patched.json()["status_label"], patched.json()["effective_date"]) == (
+        "Hết hiệu lực toàn bộ", "2024-03-01")
+    assert api.patch(f"/api/v1/documents/{doc['id']}", headers=_auth(admin_token),
+                     json={"type": "Sắc lệnh"}).status_code == 422
+
     text = api.post(f"/api/v1/documents/{doc['id']}/attachments", headers=_auth(admin_token),
                     files={"file": ("ghi-chu.txt", b"plain text", "text/plain")})
     assert text.status_code == 415
