@@ -14,7 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+    # an empty variable (e.g. `JWT_SECRET=` in an .env file) counts as unset: the default applies
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True, env_ignore_empty=True)
 
     amqp_uri: str = Field("amqp://guest:guest@127.0.0.1:5672/", alias="AMQP_URI")
     mongo_uri: str = Field("mongodb://127.0.0.1:27017/", alias="MONGO_URI")

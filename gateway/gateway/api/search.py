@@ -33,7 +33,7 @@ class SearchHit(BaseModel):
 
 @bp.get("/search")
 @operation(tags=["search"], query=SiteSearchQuery, response=ListPage[SearchHit], cached=True)
-@cached("documents", "news")
+@cached("documents", "news", ttl=1)  # articles are indexed a moment after their news event
 def search():
     """Articles and documents matching ``q``: each hit says its ``kind`` and has a ``highlight``.
 
