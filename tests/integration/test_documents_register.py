@@ -67,6 +67,18 @@ def test_facets_count_matches_by_type_issuer_and_year_and_filters_narrow(documen
                                                                      "to": "2019-12-31"})[
         "items"]] == ["45/2019/QH14"]
     assert lookup(documents, issuer="Chính phủ", field="Lao động")["total"] == 1
+
+
+def test_each_facet_counts_under_the_other_filters_so_the_user_can_switch(documents):
+    picked = lookup(documents, q="lao dong", type="Nghị định")
+    assert [h["number"] for h in picked["items"]] == ["145/2020/NĐ-CP"]
+    assert {f["value"]: f["count"] for f in picked["facets"]["type"]} == {
+        "Bộ luật": 2, "Nghị định": 1}
+    assert {f["value"]: f["count"] for f in picked["facets"]["issuer"]} == {"Chính phủ": 1}
+    both = lookup(documents, q="lao dong", type="Bộ luật", year=2019)
+    assert [h["number"] for h in both["items"]] == ["45/2019/QH14"]
+    assert {f["value"]: f["count"] for f in both["facets"]["year"]} == {2019: 1, 2012: 1}
+    assert {f["value"]: f["count"] for f in both["facets"]["type"]} == {"Bộ luật": 1}
     assert lookup(documents, year=2012)["items"][0]["status"] == "expired"
 
 

@@ -305,14 +305,12 @@ class SearchIndex:
         return self.client.search(index=self.alias, **body)
 
     def search_documents(self, query) -> dict[str, Any]:
-        """Document lookup (``DocumentSearchQuery``): hits, total and facets."""
+        """Document lookup (``DocumentSearchQuery``): hits, total and facets.
+
+        Facets work like a legal-document library's side panel: each one counts the matches
+        under every filter except its own (``post_filter`` narrows the hits afterwards), so a
+        user who picked type "Nghị định" still sees how many "Luật" there are to switch to."""
         filters: list[dict[str, Any]] = [{"term": {"kind": "document"}}]
-        if query.type:
-            filters.append({"term": {"doc_type": query.type}})
-        if query.issuer:
-            filters.append({"term": {"issuer": query.issuer}})
-        if query.year:
-            filters.append({"term": {"year": query.year}})
         if query.from_ or query.to:
             bounds = {}
             if query.from_:
@@ -324,22 +322,30 @@ class SearchIndex:
             filters.append({"term": {"status": query.status}})
         if query.field:
             filters.append({"term": {"fields": query.field}})
+        chosen = {name: {"term": {field: value}} for (name, field), value in zip(
+            FACETS.items(), (query.type, query.issuer, query.year)) if value is not None}
         scoring = text_query(query.q) if query.q else {"match_all": {}}
         sort_by_date = query.sort == "date" or (query.sort is None and not query.q)
+
+        def facet(name: str, field: str) -> dict[str, Any]:
+            others = [f for other, f in chosen.items() if other != name]
+            terms = {"terms": {"field": field, "size": 50,
+                               **({"order": {"_key": "desc"}} if name == "year" else {})}}
+            return {"filter": {"bool": {"filter": others}}, "aggs": {"values": terms}}
+
         result = self._search(
             query={"bool": {"must": [scoring], "filter": filters}},
+            post_filter={"bool": {"filter": list(chosen.values())}} if chosen else None,
             highlight=_highlight(query.q),
             sort=[{"date": {"order": "desc", "missing": "_last"}}, "_score"]
             if sort_by_date else None,
             rescore=phrase_rescore(query.q, query.page * query.per_page)
             if query.q and not sort_by_date else None,
             track_scores=sort_by_date or None,
-            aggs={name: {"terms": {"field": field, "size": 50,
-                                   **({"order": {"_key": "desc"}} if name == "year" else {})}}
-                  for name, field in FACETS.items()},
+            aggs={name: facet(name, field) for name, field in FACETS.items()},
             from_=(query.page - 1) * query.per_page, size=query.per_page)
         facets = {name: [{"value": b["key"], "count": b["doc_count"]}
-                         for b in result["aggregations"][name]["buckets"]]
+                         for b in result["aggregations"][name]["values"]["buckets"]]
                   for name in FACETS}
         return {"items": [_hit(h) for h in result["hits"]["hits"]], "page": query.page,
                 "per_page": query.per_page, "total": result["hits"]["total"]["value"],
