@@ -92,3 +92,26 @@ def test_the_service_rebuilds_an_index_whose_mapping_is_outdated(start_service):
     assert es.indices.get_alias(name=alias).keys() != {outdated}
     assert not es.indices.exists(index=outdated)
     es.close()
+
+
+def test_articles_that_only_an_older_index_held_survive_the_upgrade(start_service):
+    """Mapping version 1 kept articles only in Elasticsearch; the rebuild adopts them."""
+    alias = get_settings().index_name("search")
+    es = _es()
+    outdated = f"{alias}-v1"
+    es.indices.create(index=outdated, mappings={"_meta": {"mapping_version": 1}})
+    es.index(index=outdated, id="article-old1", refresh=True, document={
+        "kind": "article", "ref_id": "old1", "slug": "ket-qua-5-nam", "revision": 3,
+        "title": "Kết quả sau 5 năm thực hiện Kết luận 100-KL/TW", "summary": "",
+        "body": "Nắm bắt dư luận xã hội.", "category": "ban-tuyen-giao",
+        "category_name": "Ban Tuyên giáo", "date": "2020-06-15T08:00:00.000Z"})
+    es.indices.put_alias(index=outdated, name=alias)
+
+    container = start_service(DocumentsService)
+
+    def found():
+        hits = _call(container, "search", "ket qua 5 nam")["items"]
+        return [(h["kind"], h["id"], h["slug"]) for h in hits]
+    assert wait_until(found, timeout=20) == [("article", "old1", "ket-qua-5-nam")]
+    assert not es.indices.exists(index=outdated)
+    es.close()

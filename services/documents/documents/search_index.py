@@ -444,6 +444,7 @@ def rebuild(index: SearchIndex, sources: Sources, *, chunk_size: int = 500,
     """
     client = index.client
     started = datetime.now(timezone.utc) - timedelta(seconds=5)
+    adopted = adopt_articles(client, index.indices_behind_alias(), sources.articles)
     name = index.new_index_name()
     index.create_index(name)
     client.indices.put_settings(index=name, settings={"refresh_interval": "-1"})
@@ -465,10 +466,35 @@ def rebuild(index: SearchIndex, sources: Sources, *, chunk_size: int = 500,
     if old:
         time.sleep(1)  # let searches that resolved the alias before the swap finish
         client.indices.delete(index=",".join(old), ignore_unavailable=True)
-    log.info("search index rebuilt: %s (%d written, %d failed, %d replayed), dropped %s",
-             name, written, failed, replayed, old)
+    log.info("search index rebuilt: %s (%d written, %d failed, %d replayed, %d articles "
+             "adopted), dropped %s", name, written, failed, replayed, adopted, old)
     return {"index": name, "written": written, "failed": failed, "replayed": replayed,
-            "dropped": old}
+            "adopted_articles": adopted, "dropped": old}
+
+
+def adopt_articles(client: Elasticsearch, indices: list[str], articles) -> int:
+    """Copy into MongoDB the articles an older index holds but the article copies lack.
+
+    Indices of mapping version 1 were the only place articles lived (they were not kept in
+    MongoDB yet); without this, upgrading would drop every article published before it from
+    search until it was published again. A copy already known at the same or a newer revision
+    is left alone, so this is a no-op once done."""
+    adopted = 0
+    if not indices:
+        return 0
+    for hit in helpers.scan(client, index=",".join(indices),
+                            query={"query": {"term": {"kind": "article"}}}):
+        src = hit["_source"]
+        if articles.articles.find_one({"_id": src["ref_id"]}, {"_id": 1}) is not None:
+            continue
+        state = {"article_id": src["ref_id"], "slug": src.get("slug") or src["ref_id"],
+                 "title": src["title"], "summary": src.get("summary") or "",
+                 "body_text": src.get("body") or "",
+                 "category": {"slug": src.get("category") or "",
+                              "name": src.get("category_name") or ""},
+                 "published_at": src["date"], "revision": int(src.get("revision") or 1)}
+        adopted += articles.record(state["article_id"], state["revision"], state)
+    return adopted
 
 
 class SearchIndexProvider(DependencyProvider):
