@@ -6,7 +6,6 @@ from nameko.testing.services import entrypoint_hook
 
 from documents.service import DocumentsService
 from portal_common.errors import Conflict, Invalid, NotFound
-from tests.bus import wait_until
 from tests.files import tiny_docx, tiny_pdf
 
 LAW = {"number": "45/2019/QH14", "type": "Bộ luật", "issuer": "Quốc hội",

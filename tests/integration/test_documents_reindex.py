@@ -1,7 +1,6 @@
 """Rebuilding the search index from MongoDB behind the alias, while searches go on."""
 import os
 import subprocess
-import sys
 import threading
 from pathlib import Path
 

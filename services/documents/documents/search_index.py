@@ -32,7 +32,7 @@ from portal_common.settings import get_settings
 from portal_common.startup import prepare_in_background
 
 from documents import articles as article_search
-from documents.numbers import QueryNumber, fold, number_key, parse_query
+from documents.numbers import QueryNumber, number_key, parse_query
 
 log = logging.getLogger(__name__)
 
@@ -529,5 +529,5 @@ class SearchIndexProvider(DependencyProvider):
     kill = stop
 
 
-__all__ = ["SearchIndex", "SearchIndexProvider", "Sources", "rebuild", "bulk_write",
-           "engine_available", "text_query", "fold"]
+__all__ = ["SearchIndex", "SearchIndexProvider", "Sources", "adopt_articles", "bulk_write",
+           "engine_available", "phrase_rescore", "rebuild", "text_query"]

@@ -185,4 +185,3 @@ class DocumentsService(OpsEndpoints):
         outbox.relay(self.register.documents, doc["_id"], self.publish_event)
 
 
-__all__ = ["DocumentsService", "Invalid"]
