@@ -157,17 +157,24 @@ def run() -> str:
                 return lambda i: index.search_documents(
                     DocumentSearchQuery(q=queries[i % len(queries)]))
 
+            def cached_caller():
+                session = requests.Session()
+                return lambda i: session.get(base, params={"q": queries[i % len(queries)]},
+                                             timeout=30).raise_for_status()
+
             direct = measure("straight to Elasticsearch (same query body)", direct_caller,
                              calls=CALLS, concurrency=CONCURRENCY, warmup=64)
             through = measure("gateway → RPC → documents → Elasticsearch", gateway_caller,
                               calls=CALLS, concurrency=CONCURRENCY, warmup=64)
+            cached = measure("gateway, public response cache (the same queries repeated)",
+                             cached_caller, calls=CALLS, concurrency=CONCURRENCY, warmup=64)
         finally:
             for server in servers:
                 _stop(server)
-    return _report(size, imported, through, direct, len(queries))
+    return _report(size, imported, through, direct, cached, len(queries))
 
 
-def _report(size, imported, through, direct, query_count) -> str:
+def _report(size, imported, through, direct, cached, query_count) -> str:
     m = machine()
     reuse = (" (index reused from an earlier run of the same corpus; import figure from that "
              "run)" if imported["reused"] else "")
@@ -183,7 +190,9 @@ def _report(size, imported, through, direct, query_count) -> str:
         f"| {direct.name} (baseline) | {direct.calls} | {direct.per_second:,.0f} | "
         f"{direct.p50_ms:.1f} | {direct.p99_ms:.1f} |",
         f"| ratio gateway ÷ direct | | {through.per_second / direct.per_second:.2f}× | "
-        f"{through.p50_ms / direct.p50_ms:.2f}× | {through.p99_ms / direct.p99_ms:.2f}× |", "",
+        f"{through.p50_ms / direct.p50_ms:.2f}× | {through.p99_ms / direct.p99_ms:.2f}× |",
+        f"| {cached.name} | {cached.calls} | {cached.per_second:,.0f} | {cached.p50_ms:.1f} | "
+        f"{cached.p99_ms:.1f} |", "",
         "| bulk import (`documents-import`, batches of 1,000: validate, MongoDB insert_many, "
         "Elasticsearch streaming_bulk, events) | documents | seconds | documents/s |",
         "|---|---:|---:|---:|",
@@ -198,6 +207,7 @@ def _report(size, imported, through, direct, query_count) -> str:
         "machine": m, "corpus_size": size, "queries": query_count, "import": imported,
         "gateway": {**through.__dict__, "per_second": through.per_second},
         "direct": {**direct.__dict__, "per_second": direct.per_second},
+        "gateway_cached": {**cached.__dict__, "per_second": cached.per_second},
     }, indent=2, ensure_ascii=False), encoding="utf-8")
     return text
 
