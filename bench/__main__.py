@@ -2,11 +2,14 @@
 import logging
 import sys
 
-from bench import analytics, feedback_intake, gateway_serving, news_reads, rpc_roundtrip
+from bench import (analytics, feedback_intake, gateway_serving, news_reads, rpc_roundtrip,
+                   search_latency, search_relevance)
 
 BENCHMARKS = {"rpc_roundtrip": rpc_roundtrip.run,
               "gateway_serving": gateway_serving.run,
               "news_reads": news_reads.run,
+              "search_relevance": search_relevance.run,
+              "search_latency": search_latency.run,
               "pageview_ingest": analytics.run_pageview_ingest,
               "visitors_latency": analytics.run_visitors_latency,
               "feedback_intake": feedback_intake.run}

@@ -19,6 +19,7 @@ class GatewaySettings(Settings):
     jwt_secret: str | None = Field(None, alias="JWT_SECRET", min_length=32)
     token_ttl_s: int = Field(900, alias="ACCESS_TOKEN_TTL_S", ge=60, le=86400)
     max_body_bytes: int = Field(2 * 1024 * 1024, alias="MAX_BODY_BYTES", ge=1024)
+    attachment_max_bytes: int = Field(20 * 1024 * 1024, alias="ATTACHMENT_MAX_BYTES", ge=1024)
     pageview_buffer: int = Field(10000, alias="PAGEVIEW_BUFFER", ge=10)
     admin_password: str | None = Field(None, alias="ADMIN_PASSWORD", min_length=12)
     demo_data: bool = Field(True, alias="DEMO_DATA")

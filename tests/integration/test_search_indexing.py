@@ -90,3 +90,57 @@ def test_a_document_stored_while_elasticsearch_was_down_is_indexed_when_it_retur
                    timeout=15)
     hits = _search(container, "bo luat lao dong")["items"]
     assert [h["id"] for h in hits] == [doc["id"]]
+
+
+def _article(type_, article_id, revision, title="Tiêu đề", **extra):
+    if type_ == "article_unpublished":
+        return new_event("news", type_, {"article_id": article_id, "slug": "bai-viet",
+                                         "revision": revision,
+                                         "unpublished_at": "2026-11-21T08:00:00.000Z"})
+    return _article_event(article_id, revision, title)
+
+
+def test_an_updated_article_is_found_by_its_new_words_only(start_service, bus):
+    container = start_service(DocumentsService)
+    bus.publish(_article_event("u1", 2, "Hội nghị giao ban công đoàn"))
+    wait_until(lambda: _search(container, "giao ban")["total"], timeout=10)
+    bus.publish(new_event("news", "article_updated", {
+        **_article_event("u1", 3, "Hội nghị tổng kết công đoàn")["data"]}))
+
+    assert wait_until(lambda: _search(container, "tong ket")["total"] == 1, timeout=10)
+    assert _search(container, "giao ban")["total"] == 0
+
+
+def test_an_unpublished_article_leaves_search_and_a_late_older_publish_does_not_bring_it_back(
+        start_service, bus):
+    container = start_service(DocumentsService)
+    bus.publish(_article_event("w1", 4, "Thông báo tuyển dụng cán bộ công đoàn"))
+    wait_until(lambda: _search(container, "tuyen dung")["total"], timeout=10)
+    bus.publish(_article("article_unpublished", "w1", 5))
+    assert wait_until(lambda: _search(container, "tuyen dung")["total"] == 0, timeout=10)
+
+    bus.publish(_article_event("w1", 4, "Thông báo tuyển dụng cán bộ công đoàn"))  # late
+    bus.publish(_article_event("marker", 2, "Tín hiệu đã xử lý xong"))
+    wait_until(lambda: _search(container, "tin hieu")["total"], timeout=10)
+    assert _search(container, "tuyen dung")["total"] == 0
+
+    bus.publish(_article_event("w1", 6, "Thông báo tuyển dụng cán bộ công đoàn"))  # republished
+    assert wait_until(lambda: _search(container, "tuyen dung")["total"] == 1, timeout=10)
+
+
+def test_an_unpublish_arriving_before_its_publish_wins(start_service, bus):
+    container = start_service(DocumentsService)
+    bus.publish(_article("article_unpublished", "early", 3))
+    bus.publish(_article_event("early", 2, "Bài viết đã gỡ trước khi kịp đăng"))
+    bus.publish(_article_event("marker", 2, "Tín hiệu đã xử lý xong"))
+    wait_until(lambda: _search(container, "tin hieu")["total"], timeout=10)
+    assert _search(container, "da go truoc khi").get("total") == 0
+
+
+def test_a_redelivered_event_changes_nothing(start_service, bus):
+    container = start_service(DocumentsService)
+    event = _article_event("r1", 2, "Đối thoại với công nhân khu công nghiệp")
+    bus.publish(event)
+    bus.publish(event)
+    wait_until(lambda: _search(container, "doi thoai")["total"], timeout=10)
+    assert _search(container, "doi thoai")["total"] == 1

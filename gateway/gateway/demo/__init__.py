@@ -12,12 +12,14 @@ CATEGORIES = [
 
 DOCUMENTS = [
     {"number": "100-KL/TW", "type": "Kết luận", "issuer": "Ban Bí thư (khóa XI)",
-     "issued_date": None,
+     "issued_date": None, "status": "in_force",
+     "fields": ["Công tác tư tưởng", "Dư luận xã hội"],
      "title": "Kết luận của Ban Bí thư về việc nắm bắt và phản ánh dư luận xã hội",
      "text": "Kết luận 100-KL/TW của Ban Bí thư (khóa XI) về công tác nắm bắt, phản ánh dư luận "
              "xã hội."},
     {"number": "39-CT/TU", "type": "Chỉ thị", "issuer": "Tỉnh ủy Lào Cai",
-     "issued_date": "2014-03-25",
+     "issued_date": "2014-03-25", "status": "in_force",
+     "fields": ["Công tác tư tưởng", "Dư luận xã hội"],
      "title": "Chỉ thị về việc tăng cường sự lãnh đạo của cấp ủy các cấp đối với công tác nắm "
               "bắt, phản ánh dư luận xã hội",
      "text": "Chỉ thị 39-CT/TU ngày 25/3/2014 của Tỉnh ủy Lào Cai về việc tăng cường sự lãnh đạo "

@@ -1,0 +1,216 @@
+"""Document search latency at 16 concurrent clients: through the gateway vs straight to
+Elasticsearch, same queries, same run; and bulk import throughput (documents/s).
+
+The register is generated from templates (bench/search_corpus.py) and imported with the real
+``documents-import`` command into the namespace ``benchsearch``. It is kept between runs: when
+the corpus fingerprint (generator version, seed, size) is unchanged, the import is skipped and
+the last import's figure is reported again. Size: ``BENCH_SEARCH_DOCS`` (default 50,000).
+
+Gateway requests carry an ``Authorization`` header, which makes the response cache step aside:
+every request goes gateway → RPC → documents service → Elasticsearch. The direct side sends the
+same query body (``SearchIndex.search_documents``) from the benchmark process.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import requests
+from elasticsearch import Elasticsearch
+from pymongo import MongoClient
+
+from bench.harness import RESULTS, machine, measure
+from bench.search_corpus import QUERIES, fingerprint, generate, number_queries, write_jsonl
+from portal_common.rabbit_admin import temporary_vhost
+from portal_common.schemas.documents import DocumentSearchQuery
+from portal_common.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+NAMESPACE = "benchsearch"
+CONCURRENCY = 16
+CALLS = int(os.environ.get("BENCH_SEARCH_CALLS", "3200"))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _env(**extra) -> dict:
+    return {**os.environ, "PORTAL_NAMESPACE": NAMESPACE, "LOG_LEVEL": "WARNING", **extra}
+
+
+def _prepare_corpus(size: int, settings: Settings, amqp_uri: str) -> dict:
+    """Import the corpus unless the same one is already indexed; returns the import figures."""
+    mongo = MongoClient(settings.mongo_uri)
+    meta = mongo[f"{NAMESPACE}_documents"]["bench_meta"]
+    stamp = meta.find_one({"_id": "corpus"})
+    es = Elasticsearch(settings.elasticsearch_url, request_timeout=60)
+    alias = f"{NAMESPACE}_search"
+    if stamp and stamp.get("fingerprint") == fingerprint(size) and es.indices.exists_alias(
+            name=alias) and es.count(index=alias)["count"] >= size:
+        mongo.close()
+        es.close()
+        return {**stamp["import"], "reused": True}
+    mongo.drop_database(f"{NAMESPACE}_documents")
+    es.indices.delete(index=f"{NAMESPACE}_*", expand_wildcards="all", ignore_unavailable=True)
+    es.close()
+    documents = generate(size)
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "corpus.jsonl"
+        write_jsonl(documents, source)
+        started = time.perf_counter()
+        result = subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "documents-import"), str(source), "--quiet",
+             "--batch", "1000", "--rejects", str(Path(tmp) / "rejected.csv")],
+            env=_env(AMQP_URI=amqp_uri), capture_output=True, text=True, timeout=1800)
+        seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise RuntimeError(f"documents-import failed:\n{result.stderr[-3000:]}")
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    figures = {"documents": report["imported"], "rejected": report["rejected"],
+               "seconds": round(seconds, 1), "per_second": round(report["imported"] / seconds)}
+    meta.replace_one({"_id": "corpus"}, {"_id": "corpus", "fingerprint": fingerprint(size),
+                                         "import": figures}, upsert=True)
+    mongo.close()
+    return {**figures, "reused": False}
+
+
+def _start(command: list[str], env: dict, log: Path, url: str) -> subprocess.Popen:
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out,
+                                   stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{command[0]} exited:\n{log.read_text()[-2000:]}")
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return process
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    process.kill()
+    raise RuntimeError(f"{' '.join(command)} did not become ready:\n{log.read_text()[-2000:]}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def run() -> str:
+    size = int(os.environ.get("BENCH_SEARCH_DOCS", "50000"))
+    settings = Settings()
+    queries = QUERIES + number_queries(generate(size))
+    vhost = f"bench_{uuid.uuid4().hex[:8]}"
+    with temporary_vhost(vhost) as amqp_uri, tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        imported = _prepare_corpus(size, settings, amqp_uri)
+        ports = {"DOCUMENTS_HTTP_PORT": str(_free_port()), "GATEWAY_PORT": str(_free_port())}
+        env = _env(AMQP_URI=amqp_uri, PORTAL_VAR_DIR=str(tmp / "var"), DEMO_DATA="0",
+                   GATEWAY_WORKERS=os.environ.get("GATEWAY_WORKERS", "2"),
+                   GATEWAY_THREADS=os.environ.get("GATEWAY_THREADS", "8"),
+                   RPC_POOL_SIZE="16", **ports)
+        bin_dir = ROOT / ".venv" / "bin"
+        servers = []
+        try:
+            servers.append(_start([str(bin_dir / "portal-nameko"), "run", "--config",
+                                   "services/documents/config.yaml",
+                                   "documents.service:DocumentsService"], env,
+                                  tmp / "documents.log",
+                                  f"http://127.0.0.1:{ports['DOCUMENTS_HTTP_PORT']}/readyz"))
+            servers.append(_start([str(bin_dir / "gunicorn"), "--config",
+                                   "gateway/gunicorn.conf.py", "gateway.wsgi:app"], env,
+                                  tmp / "gateway.log",
+                                  f"http://127.0.0.1:{ports['GATEWAY_PORT']}/readyz"))
+            base = f"http://127.0.0.1:{ports['GATEWAY_PORT']}/api/v1/documents/search"
+
+            def gateway_caller():
+                session = requests.Session()
+                # any Authorization header makes the public cache step aside: full path
+                session.headers["Authorization"] = "Bearer benchmark-bypasses-the-cache"
+
+                def call(i: int) -> None:
+                    response = session.get(base, params={"q": queries[i % len(queries)]},
+                                           timeout=30)
+                    response.raise_for_status()
+                return call
+
+            def direct_caller():
+                from documents.search_index import SearchIndex
+
+                client = Elasticsearch(settings.elasticsearch_url, request_timeout=30)
+                index = SearchIndex(client, f"{NAMESPACE}_search")
+                index.ready = True
+                return lambda i: index.search_documents(
+                    DocumentSearchQuery(q=queries[i % len(queries)]))
+
+            def cached_caller():
+                session = requests.Session()
+                return lambda i: session.get(base, params={"q": queries[i % len(queries)]},
+                                             timeout=30).raise_for_status()
+
+            direct = measure("straight to Elasticsearch (same query body)", direct_caller,
+                             calls=CALLS, concurrency=CONCURRENCY, warmup=64)
+            through = measure("gateway → RPC → documents → Elasticsearch", gateway_caller,
+                              calls=CALLS, concurrency=CONCURRENCY, warmup=64)
+            cached = measure("gateway, public response cache (the same queries repeated)",
+                             cached_caller, calls=CALLS, concurrency=CONCURRENCY, warmup=64)
+        finally:
+            for server in servers:
+                _stop(server)
+    return _report(size, imported, through, direct, cached, len(queries))
+
+
+def _report(size, imported, through, direct, cached, query_count) -> str:
+    m = machine()
+    reuse = (" (index reused from an earlier run of the same corpus; import figure from that "
+             "run)" if imported["reused"] else "")
+    lines = [
+        "## Document search: gateway vs Elasticsearch, 16 concurrent clients", "",
+        f"{m['date']}, {m['cpus']} CPUs (shared with other work while measured), Python "
+        f"{m['python']}. Corpus: {size:,} generated documents; {query_count} distinct queries "
+        "(words with and without diacritics, document numbers in several spellings), "
+        "round-robin; every request with facets, highlights and the number parser.", "",
+        "| path | calls | req/s | p50 ms | p99 ms |", "|---|---:|---:|---:|---:|",
+        f"| {through.name} | {through.calls} | {through.per_second:,.0f} | "
+        f"{through.p50_ms:.1f} | {through.p99_ms:.1f} |",
+        f"| {direct.name} (baseline) | {direct.calls} | {direct.per_second:,.0f} | "
+        f"{direct.p50_ms:.1f} | {direct.p99_ms:.1f} |",
+        f"| ratio gateway ÷ direct | | {through.per_second / direct.per_second:.2f}× | "
+        f"{through.p50_ms / direct.p50_ms:.2f}× | {through.p99_ms / direct.p99_ms:.2f}× |",
+        f"| {cached.name} | {cached.calls} | {cached.per_second:,.0f} | {cached.p50_ms:.1f} | "
+        f"{cached.p99_ms:.1f} |", "",
+        "| bulk import (`documents-import`, batches of 1,000: validate, MongoDB insert_many, "
+        "Elasticsearch streaming_bulk, events) | documents | seconds | documents/s |",
+        "|---|---:|---:|---:|",
+        f"| {size:,}-document JSON lines file{reuse} | {imported['documents']:,} | "
+        f"{imported['seconds']} | {imported['per_second']:,} |",
+    ]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "search_latency.md").write_text(text, encoding="utf-8")
+    (RESULTS / "search_latency.json").write_text(json.dumps({
+        "machine": m, "corpus_size": size, "queries": query_count, "import": imported,
+        "gateway": {**through.__dict__, "per_second": through.per_second},
+        "direct": {**direct.__dict__, "per_second": direct.per_second},
+        "gateway_cached": {**cached.__dict__, "per_second": cached.per_second},
+    }, indent=2, ensure_ascii=False), encoding="utf-8")
+    return text
+
+
+if __name__ == "__main__":
+    sys.exit(print(run()))
