@@ -34,8 +34,10 @@ class Hit(BaseModel):
 
 
 class HitAccepted(BaseModel):
-    accepted: bool = Field(description="False when the view is not counted (a bot's).")
-    event_id: str | None = Field(None, description="The page_viewed event, when one was made.")
+    accepted: bool = Field(description="False when the view is not counted (a bot's).",
+                           examples=[True])
+    event_id: str | None = Field(None, description="The page_viewed event, when one was made.",
+                                 examples=["3f9a1c2b4d5e6f708192a3b4c5d6e7f8"])
 
 
 class Visitors(BaseModel):

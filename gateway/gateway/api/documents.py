@@ -95,8 +95,8 @@ class Document(BaseModel):
 
 
 class Removed(BaseModel):
-    id: str
-    removed: bool = True
+    id: str = Field(examples=["6f1c0e9b2a4d4b8e9d3c7a1b2c3d4e5f"])
+    removed: bool = Field(True, examples=[True])
 
 
 def _rpc():
