@@ -104,3 +104,15 @@ def test_text_is_extracted_from_pdf_and_docx_and_anything_else_is_refused():
     assert _fields(caught.value) == ["file"]
     with pytest.raises(Invalid):
         extract_text(b"%PDF-1.4 broken")
+
+
+def test_a_patch_with_null_lists_clears_them_and_null_required_fields_are_refused():
+    import pytest
+    from pydantic import ValidationError
+
+    from portal_common.schemas.documents import DocumentPatch
+
+    patch = DocumentPatch.model_validate({"relations": None, "fields": None, "text": None})
+    assert patch.model_dump(exclude_unset=True) == {"relations": [], "fields": [], "text": ""}
+    with pytest.raises(ValidationError):
+        DocumentPatch.model_validate({"title": None})

@@ -130,3 +130,15 @@ def test_a_bad_period_is_invalid():
     for label in ("2024-Q5", "2024-13", "24", "2024-1"):
         with pytest.raises(Invalid):
             Period(label)
+
+
+def test_report_periods_outside_1900_2099_are_invalid_input_not_a_crash():
+    import pytest
+
+    from feedback.reports import Period
+    from portal_common.errors import Invalid
+
+    assert Period("2024-Q1").months == 3 and Period("2024-03").months == 1
+    for label in ("0000", "9999-12", "2024-13", "2024-Q5", "24"):
+        with pytest.raises(Invalid):
+            Period(label)

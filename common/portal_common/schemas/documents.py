@@ -138,6 +138,16 @@ class DocumentPatch(BaseModel):
             raise ValueError("may be changed, not removed")
         return value
 
+    @field_validator("fields", "relations", mode="after")
+    @classmethod
+    def _null_is_empty(cls, value):
+        return [] if value is None else value  # `"relations": null` clears them
+
+    @field_validator("text", mode="after")
+    @classmethod
+    def _null_text_is_empty(cls, value):
+        return "" if value is None else value
+
 
 class _Paged(BaseModel):
     per_page: int = Field(10, ge=1, le=100)

@@ -278,7 +278,7 @@ class DueDays(BaseModel):
     opinion_report: int = Field(15, ge=1, le=120)
 
 
-PERIOD = r"^\d{4}(-(0[1-9]|1[0-2]|Q[1-4]))?$"
+PERIOD = r"^(19|20)\d{2}(-(0[1-9]|1[0-2]|Q[1-4]))?$"  # a year of 1900-2099, a month or a quarter
 
 
 class InboxQuery(BaseModel):

@@ -28,10 +28,10 @@ RECURRING_PERIODS = 3  # a topic recurs when it came up in at least 2 of the las
 
 class Period:
     def __init__(self, label: str):
-        match = re.fullmatch(r"(\d{4})(?:-(?:(0[1-9]|1[0-2])|Q([1-4])))?", label or "")
+        match = re.fullmatch(r"((?:19|20)\d{2})(?:-(?:(0[1-9]|1[0-2])|Q([1-4])))?", label or "")
         if not match:
             raise Invalid("invalid period", [{"field": "period",
-                                              "message": "2024, 2024-03 or 2024-Q1"}])
+                                              "message": "2024, 2024-03 or 2024-Q1 (years 1900-2099)"}])
         year = int(match[1])
         if match[2]:
             self.kind, first, months = "month", int(match[2]), 1
