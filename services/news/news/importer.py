@@ -261,8 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     _report(console, outcome, args.report)
     published = [a for a in outcome.articles if a.get("status") == "published"]
     if published and len(published) <= 20:
-        for article in published:
-            console.print(f"  published: /api/v1/news/{article['slug']}")
+        for article in published:  # soft_wrap: a path stays on one line, whatever the width
+            console.print(f"  published: /api/v1/news/{article['slug']}", soft_wrap=True)
     return 1 if outcome.rejected else 0
 
 
