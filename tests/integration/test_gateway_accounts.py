@@ -212,3 +212,15 @@ def test_login_and_hits_are_rate_limited_per_address_with_retry_after(make_app):
     assert hits == [202, 202, 429]
     metrics = client.get("/metrics").text
     assert 'portal_gateway_rate_limited_total{limit="hits"}' in metrics
+
+
+def test_votes_are_rate_limited_per_address(make_app):
+    client = make_app(RATE_LIMIT_VOTES="2/minute").test_client()
+    votes = [client.post("/api/v1/polls/p1/votes", json={"option_id": "o1"},
+                         environ_base={"REMOTE_ADDR": "10.3.0.4"}) for _ in range(3)]
+    # the limit is counted before the vote reaches the analytics service (not running here)
+    assert [v.status_code == 429 for v in votes] == [False, False, True]
+    assert votes[-1].content_type == "application/problem+json" and votes[-1].headers["Retry-After"]
+    other = client.post("/api/v1/polls/p1/votes", json={"option_id": "o1"},
+                        environ_base={"REMOTE_ADDR": "10.3.0.5"})
+    assert other.status_code != 429

@@ -143,4 +143,6 @@ def test_staff_operations_name_their_roles_and_rate_limited_ones_their_429(tmp_p
     assert users["x-roles"] == ["admin"] and users["security"] == [{"bearer": []}]
     assert "429" in document["paths"]["/api/v1/auth/token"]["post"]["responses"]
     assert "429" in document["paths"]["/api/v1/analytics/hits"]["post"]["responses"]
+    assert "429" in document["paths"]["/api/v1/polls/{poll_id}/votes"]["post"]["responses"]
+    assert "429" in document["paths"]["/api/v1/feedback"]["post"]["responses"]
     assert "429" not in document["paths"]["/api/v1/news"]["get"]["responses"]

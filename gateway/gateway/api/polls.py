@@ -5,6 +5,7 @@ import jwt
 from flask import Blueprint, current_app, g, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway import limits
 from gateway.accounts import require_roles
 from gateway.caching import cached
 from gateway.contract import ListPage, operation
@@ -97,6 +98,7 @@ def get_poll(poll_id: str):
 
 @bp.post("/<poll_id>/votes")
 @operation(tags=["polls"], body=VoteIn, response=VoteRecorded, status=201, errors=(401, 409))
+@limits.votes
 def vote(poll_id: str):
     """Vote ``{option_id}``: 201. One vote per visitor (address and browser, no cookie), and
     per account when signed in.
