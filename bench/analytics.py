@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import socket
 import sys
 import tempfile
 import threading
@@ -32,6 +31,7 @@ import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from analytics.visits import local_day
+from bench import processes
 from bench.harness import RESULTS, machine, measure, report
 from bench.rpc_roundtrip import _start, _stop
 from gateway.pageviews import PageViewPublisher
@@ -49,10 +49,6 @@ CONCURRENCY = 8
 SERVICE_QUEUE = "evt-gateway-page_viewed--analytics.handle_page_viewed"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _events(count: int) -> list[dict]:
@@ -96,8 +92,8 @@ class Platform:
         self.amqp_uri = amqp_uri
         self.settings = Settings(_env_file=None, PORTAL_NAMESPACE=self.namespace)
         self.env = {**os.environ, "AMQP_URI": amqp_uri, "PORTAL_NAMESPACE": self.namespace,
-                    "PORTAL_VAR_DIR": str(tmp / "var"), "ANALYTICS_HTTP_PORT": str(_free_port()),
-                    "GATEWAY_PORT": str(_free_port()), "LOG_LEVEL": "WARNING",
+                    "PORTAL_VAR_DIR": str(tmp / "var"), "ANALYTICS_HTTP_PORT": str(processes.free_port()),
+                    "GATEWAY_PORT": str(processes.free_port()), "LOG_LEVEL": "WARNING",
                     "GATEWAY_WORKERS": "2", "GATEWAY_THREADS": "8"}
         self.tmp = tmp
         self.processes = []

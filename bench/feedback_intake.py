@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,7 @@ import pika
 import requests
 from pymongo import MongoClient
 
+from bench import processes
 from bench.harness import measure, percentile, report
 from portal_common.rabbit_admin import temporary_vhost
 from portal_common.schemas.feedback import INTAKE_QUEUE_ARGUMENTS
@@ -49,10 +49,6 @@ TEXTS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class RawConfirmed:
@@ -141,7 +137,7 @@ def run() -> str:
     mongo = MongoClient(settings.mongo_uri, tz_aware=True)
     with temporary_vhost(namespace) as amqp_uri, tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        ports = {"FEEDBACK_HTTP_PORT": _free_port(), "GATEWAY_PORT": _free_port()}
+        ports = {"FEEDBACK_HTTP_PORT": processes.free_port(), "GATEWAY_PORT": processes.free_port()}
         env = {**os.environ, "AMQP_URI": amqp_uri, "PORTAL_NAMESPACE": namespace,
                "PORTAL_VAR_DIR": str(tmp / "var"), "LOG_LEVEL": "WARNING",
                "RATE_LIMIT_FEEDBACK": "1000000/minute", "GATEWAY_WORKERS": "2",

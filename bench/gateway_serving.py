@@ -18,16 +18,13 @@ from __future__ import annotations
 import http.client
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
-import requests
 
+from bench import processes
 from bench.harness import measure, report
 from portal_common.rabbit_admin import temporary_vhost
 
@@ -38,10 +35,6 @@ CALLS = 1600
 COMBINATIONS = ((1, 8), (2, 4), (2, 8), (4, 4), (4, 8))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _client(port: int, path: str, headers: dict | None = None):
@@ -59,33 +52,6 @@ def _client(port: int, path: str, headers: dict | None = None):
     return make
 
 
-def _start(command: list, env: dict, log: Path, url: str, timeout: float = 60) -> subprocess.Popen:
-    with log.open("w") as out:
-        process = subprocess.Popen([str(c) for c in command], cwd=ROOT, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{command[0]} exited:\n{log.read_text()[-2000:]}")
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return process
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    _stop(process)
-    raise RuntimeError(f"{command[0]} did not become ready:\n{log.read_text()[-2000:]}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, 15)
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, 9)
-        process.wait(timeout=5)
-    except ProcessLookupError:
-        pass
 
 
 def _drop_namespace(env: dict, namespace: str) -> None:
@@ -103,21 +69,21 @@ def run() -> str:
     pairs, tmp = [], Path(tempfile.mkdtemp(prefix="bench-gateway-"))
     with temporary_vhost(namespace) as amqp_uri:
         env = {**os.environ, "AMQP_URI": amqp_uri, "PORTAL_NAMESPACE": namespace,
-               "PORTAL_VAR_DIR": str(tmp / "var"), "NEWS_HTTP_PORT": str(_free_port()),
+               "PORTAL_VAR_DIR": str(tmp / "var"), "NEWS_HTTP_PORT": str(processes.free_port()),
                "LOG_LEVEL": "INFO", "EVENTLET_NO_GREENDNS": "yes"}
-        news = _start([BIN / "portal-nameko", "run", "--config", "services/news/config.yaml",
+        news = processes.start([BIN / "portal-nameko", "run", "--config", "services/news/config.yaml",
                        "news.service:NewsService"], env, tmp / "news.log",
                       f"http://127.0.0.1:{env['NEWS_HTTP_PORT']}/healthz")
         try:
             for workers, threads in COMBINATIONS:
                 setting = f"{workers} workers × {threads} threads"
-                port, bare_port = _free_port(), _free_port()
-                gateway = _start(
+                port, bare_port = processes.free_port(), processes.free_port()
+                gateway = processes.start(
                     [BIN / "gunicorn", "--config", "gateway/gunicorn.conf.py", "gateway.wsgi:app"],
                     {**env, "GATEWAY_PORT": str(port), "GATEWAY_WORKERS": str(workers),
                      "GATEWAY_THREADS": str(threads)},
                     tmp / f"gateway-{workers}x{threads}.log", f"http://127.0.0.1:{port}/healthz")
-                bare = _start(
+                bare = processes.start(
                     [BIN / "gunicorn", "--worker-class", "gthread", "--workers", workers,
                      "--threads", threads, "--keep-alive", "5", "--bind",
                      f"127.0.0.1:{bare_port}", "bench.bare_ping:app"],
@@ -136,10 +102,10 @@ def run() -> str:
                                   calls=CALLS, concurrency=CONCURRENCY, warmup=CONCURRENCY * 4)
                     pairs += [(cached, baseline), (rpc, baseline)]
                 finally:
-                    _stop(gateway)
-                    _stop(bare)
+                    processes.stop(gateway)
+                    processes.stop(bare)
         finally:
-            _stop(news)
+            processes.stop(news)
             _drop_namespace(env, namespace)
             shutil.rmtree(tmp, ignore_errors=True)
     return report(

@@ -14,7 +14,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 from pymongo import DESCENDING, MongoClient
 
+from bench import processes
 from bench.harness import measure, report
 from portal_common.rabbit_admin import temporary_vhost
 from portal_common.settings import Settings
@@ -39,39 +39,8 @@ ARTICLES = 60
 P99_TARGET_MS = 50.0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
-def _start(command: list[str], env: dict, log: Path, health: str) -> subprocess.Popen:
-    with log.open("w") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{command[0]} exited:\n{log.read_text()[-3000:]}")
-        try:
-            if requests.get(health, timeout=1).status_code == 200:
-                return process
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    process.kill()
-    raise RuntimeError(f"{' '.join(command)} did not become ready:\n{log.read_text()[-3000:]}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, 15)
-        process.wait(timeout=20)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(process.pid, 9)
-        except ProcessLookupError:
-            pass
 
 
 def _seed(amqp_uri: str) -> list[dict]:
@@ -142,20 +111,20 @@ def run() -> str:
     namespace = f"bench{uuid.uuid4().hex[:8]}"
     settings = Settings()
     bin_dir = Path(sys.executable).parent
-    processes: list[subprocess.Popen] = []
+    started: list[subprocess.Popen] = []
     with temporary_vhost(namespace) as amqp_uri, tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         env = {**os.environ, "AMQP_URI": amqp_uri, "PORTAL_NAMESPACE": namespace,
                "PORTAL_VAR_DIR": str(tmp / "var"), "LOG_LEVEL": "WARNING",
-               "NEWS_HTTP_PORT": str(_free_port()), "JWT_SECRET": "b" * 40, "DEMO_DATA": "0"}
-        gateway_port, bare_port = _free_port(), _free_port()
+               "NEWS_HTTP_PORT": str(processes.free_port()), "JWT_SECRET": "b" * 40, "DEMO_DATA": "0"}
+        gateway_port, bare_port = processes.free_port(), processes.free_port()
         try:
-            processes.append(_start(
+            started.append(processes.start(
                 [str(bin_dir / "portal-nameko"), "run", "--config", "services/news/config.yaml",
                  "news.service:NewsService"], env, tmp / "news.log",
                 f"http://127.0.0.1:{env['NEWS_HTTP_PORT']}/healthz"))
             articles = _seed(amqp_uri)
-            processes.append(_start(
+            started.append(processes.start(
                 [str(bin_dir / "gunicorn"), "--config", "gateway/gunicorn.conf.py",
                  "gateway.wsgi:app"], {**env, "GATEWAY_PORT": str(gateway_port)},
                 tmp / "gateway.log", f"http://127.0.0.1:{gateway_port}/healthz"))
@@ -165,7 +134,7 @@ def run() -> str:
             documents = {"article": requests.get(gateway + article_path, timeout=10).json(),
                          "list": requests.get(gateway + list_path, timeout=10).json()}
             (tmp / "bare.json").write_text(json.dumps(documents, ensure_ascii=False), "utf-8")
-            processes.append(_start(
+            started.append(processes.start(
                 [str(bin_dir / "gunicorn"), "--config", "bench/bare_gunicorn.conf.py",
                  "bench.bare_flask:app"],
                 {**env, "GATEWAY_PORT": str(bare_port), "BENCH_BARE_JSON": str(tmp / "bare.json")},
@@ -200,8 +169,8 @@ def run() -> str:
             finally:
                 mongo.close()
         finally:
-            for process in reversed(processes):
-                _stop(process)
+            for process in reversed(started):
+                processes.stop(process)
             client = MongoClient(settings.mongo_uri, serverSelectionTimeoutMS=3000)
             for name in client.list_database_names():
                 if name.startswith(f"{namespace}_"):

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ import requests
 from elasticsearch import Elasticsearch
 from pymongo import MongoClient
 
+from bench import processes
 from bench.harness import RESULTS, machine, measure
 from bench.search_corpus import QUERIES, fingerprint, generate, number_queries, write_jsonl
 from portal_common.rabbit_admin import temporary_vhost
@@ -38,10 +38,6 @@ CONCURRENCY = 16
 CALLS = int(os.environ.get("BENCH_SEARCH_CALLS", "3200"))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _env(**extra) -> dict:
@@ -84,30 +80,6 @@ def _prepare_corpus(size: int, settings: Settings, amqp_uri: str) -> dict:
     return {**figures, "reused": False}
 
 
-def _start(command: list[str], env: dict, log: Path, url: str) -> subprocess.Popen:
-    with log.open("w") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{command[0]} exited:\n{log.read_text()[-2000:]}")
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return process
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    process.kill()
-    raise RuntimeError(f"{' '.join(command)} did not become ready:\n{log.read_text()[-2000:]}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 def run() -> str:
@@ -118,7 +90,7 @@ def run() -> str:
     with temporary_vhost(vhost) as amqp_uri, tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         imported = _prepare_corpus(size, settings, amqp_uri)
-        ports = {"DOCUMENTS_HTTP_PORT": str(_free_port()), "GATEWAY_PORT": str(_free_port())}
+        ports = {"DOCUMENTS_HTTP_PORT": str(processes.free_port()), "GATEWAY_PORT": str(processes.free_port())}
         env = _env(AMQP_URI=amqp_uri, PORTAL_VAR_DIR=str(tmp / "var"), DEMO_DATA="0",
                    GATEWAY_WORKERS=os.environ.get("GATEWAY_WORKERS", "2"),
                    GATEWAY_THREADS=os.environ.get("GATEWAY_THREADS", "8"),
@@ -126,12 +98,12 @@ def run() -> str:
         bin_dir = ROOT / ".venv" / "bin"
         servers = []
         try:
-            servers.append(_start([str(bin_dir / "portal-nameko"), "run", "--config",
+            servers.append(processes.start([str(bin_dir / "portal-nameko"), "run", "--config",
                                    "services/documents/config.yaml",
                                    "documents.service:DocumentsService"], env,
                                   tmp / "documents.log",
                                   f"http://127.0.0.1:{ports['DOCUMENTS_HTTP_PORT']}/readyz"))
-            servers.append(_start([str(bin_dir / "gunicorn"), "--config",
+            servers.append(processes.start([str(bin_dir / "gunicorn"), "--config",
                                    "gateway/gunicorn.conf.py", "gateway.wsgi:app"], env,
                                   tmp / "gateway.log",
                                   f"http://127.0.0.1:{ports['GATEWAY_PORT']}/readyz"))
@@ -170,7 +142,7 @@ def run() -> str:
                              cached_caller, calls=CALLS, concurrency=CONCURRENCY, warmup=64)
         finally:
             for server in servers:
-                _stop(server)
+                processes.stop(server)
     return _report(size, imported, through, direct, cached, len(queries))
 
 
