@@ -145,4 +145,6 @@ def test_staff_operations_name_their_roles_and_rate_limited_ones_their_429(tmp_p
     assert "429" in document["paths"]["/api/v1/analytics/hits"]["post"]["responses"]
     assert "429" in document["paths"]["/api/v1/polls/{poll_id}/votes"]["post"]["responses"]
     assert "429" in document["paths"]["/api/v1/feedback"]["post"]["responses"]
+    # an upload of bytes already stored answers 200 with that media, a new one 201
+    assert {"200", "201"} <= set(document["paths"]["/api/v1/media"]["post"]["responses"])
     assert "429" not in document["paths"]["/api/v1/news"]["get"]["responses"]

@@ -176,7 +176,10 @@ def _rpc():
 # -- media -------------------------------------------------------------------------------------
 @bp.post("/media")
 @operation(tags=["media"], body_media_type="multipart/form-data", body_schema=UPLOAD_SCHEMA,
-           response=Media, status=201)
+           response=Media, status=201,
+           extra_responses={200: {"description": "The same bytes were uploaded before: that media",
+                                  "content": {"application/json": {
+                                      "schema": {"$ref": "#/components/schemas/Media"}}}}})
 @require_roles(*WRITERS)
 def upload_media():
     """Upload an image or a PDF (editor, admin) as ``multipart/form-data`` with ``file``
