@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
-import threading
 
 import pika
 from pika.exceptions import AMQPError
 from prometheus_client import Counter
 
+from gateway.pool import BoundedPool
 from gateway.problems import ServiceUnavailable
 from portal_common.schemas.feedback import (
     INTAKE_DEAD_LETTER_EXCHANGE, INTAKE_DEAD_LETTER_KEY, INTAKE_DEAD_LETTER_QUEUE, INTAKE_QUEUE,
@@ -80,52 +79,26 @@ class IntakePublisher:
         self.params.socket_timeout = timeout
         self.params.blocked_connection_timeout = timeout
         self.params.heartbeat = 60
-        self.size, self.timeout = size, timeout
-        self._idle: queue.LifoQueue[_Link] = queue.LifoQueue()
-        self._created = 0
-        self._lock = threading.Lock()
+        self._pool: BoundedPool[_Link] = BoundedPool(
+            self._connect, _Link.close, size=size, timeout=timeout, usable=lambda link: link.usable,
+            busy=ServiceUnavailable("too many submissions right now; try again", retry_after=2))
 
-    def _borrow(self) -> _Link:
-        while True:
-            try:
-                link = self._idle.get_nowait()
-            except queue.Empty:
-                break
-            if link.usable:
-                return link
-            self._forget(link)
-        with self._lock:
-            can_create = self._created < self.size
-            if can_create:
-                self._created += 1
-        if not can_create:
-            try:
-                return self._idle.get(timeout=self.timeout)
-            except queue.Empty:
-                raise ServiceUnavailable("too many submissions right now; try again",
-                                         retry_after=2) from None
+    def _connect(self) -> _Link:
         try:
             return _Link(self.params)
         except (AMQPError, OSError) as exc:
-            with self._lock:
-                self._created -= 1
             raise ServiceUnavailable("the message broker cannot be reached; nothing was "
                                      "accepted, try again") from exc
-
-    def _forget(self, link: _Link) -> None:
-        with self._lock:
-            self._created -= 1
-        link.close()
 
     def submit(self, message: dict, channel: str = "public") -> None:
         """Publish one intake message and wait for the broker's confirmation."""
         body = json.dumps(message, ensure_ascii=False).encode("utf-8")
         for attempt in (1, 2):  # a pooled connection may have died since its last use
-            link = self._borrow()
+            link = self._pool.borrow()
             try:
                 link.publish(body, message["tracking_code"], message.get("correlation_id"))
             except (AMQPError, OSError) as exc:
-                self._forget(link)
+                self._pool.discard(link)
                 if attempt == 2 or isinstance(exc, (pika.exceptions.UnroutableError,
                                                     pika.exceptions.NackError)):
                     REFUSED.inc()
@@ -134,13 +107,9 @@ class IntakePublisher:
                     raise ServiceUnavailable("the message broker did not accept the "
                                              "submission; nothing was stored, try again") from exc
                 continue
-            self._idle.put(link)
+            self._pool.give_back(link)
             SUBMITTED.labels(channel).inc()
             return
 
     def close(self) -> None:
-        while True:
-            try:
-                self._forget(self._idle.get_nowait())
-            except queue.Empty:
-                return
+        self._pool.close()

@@ -13,7 +13,6 @@ unless the service vanished meanwhile (then 503).
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from typing import Any
@@ -25,6 +24,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from pika.exceptions import AMQPError, ChannelClosedByBroker
 from prometheus_client import Histogram
 
+from gateway.pool import BoundedPool
 from gateway.problems import ServiceTimeout, ServiceUnavailable, translate_rpc_failure
 from portal_common.logs import current_correlation_id, set_correlation_id
 
@@ -100,47 +100,24 @@ class RpcPool:
         self.config = {"AMQP_URI": amqp_uri}
         self.size, self.timeout = size, timeout
         self.presence = ServicePresence(amqp_uri)
-        self._idle: queue.LifoQueue[ClusterRpcProxy] = queue.LifoQueue()
-        self._created = 0
-        self._lock = threading.Lock()
+        self._pool: BoundedPool[ClusterRpcProxy] = BoundedPool(
+            self._start_proxy, lambda proxy: proxy.stop(), size=size, timeout=timeout,
+            busy=ServiceUnavailable("the gateway is busy; try again", retry_after=1))
 
-    def _borrow(self) -> ClusterRpcProxy:
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            pass
-        with self._lock:
-            can_create = self._created < self.size
-            if can_create:
-                self._created += 1
-        if not can_create:
-            try:
-                return self._idle.get(timeout=self.timeout)
-            except queue.Empty:
-                raise ServiceUnavailable("the gateway is busy; try again", retry_after=1) from None
+    def _start_proxy(self) -> ClusterRpcProxy:
         proxy = ClusterRpcProxy(self.config, timeout=self.timeout, context_data={})
         try:
             proxy.start()
         except Exception as exc:
-            with self._lock:
-                self._created -= 1
             raise ServiceUnavailable("the message broker cannot be reached") from exc
         return proxy
-
-    def _discard(self, proxy: ClusterRpcProxy) -> None:
-        with self._lock:
-            self._created -= 1
-        try:
-            proxy.stop()
-        except Exception:  # a broken proxy may fail to stop; it is gone either way
-            pass
 
     def call(self, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
         """Call ``service.method`` and return its result; domain errors propagate as raised."""
         if not self.presence.running(service):
             RPC_SECONDS.labels(service, method, "NotRunning").observe(0)
             raise ServiceUnavailable(f"the {service} service is not running")
-        proxy = self._borrow()
+        proxy = self._pool.borrow()
         # the correlation id rides in the call's context data (Nameko headers); a call made
         # outside any request gets one of its own
         proxy._worker_ctx.data["correlation_id"] = (current_correlation_id()
@@ -154,14 +131,14 @@ class RpcPool:
             if isinstance(failure, ServiceTimeout) and not self._still_running(service):
                 failure = ServiceUnavailable(f"the {service} service stopped")
             if failure is not None:
-                self._discard(proxy)
+                self._pool.discard(proxy)
                 proxy = None
                 raise failure from exc
             raise
         finally:
             RPC_SECONDS.labels(service, method, outcome).observe(time.perf_counter() - started)
             if proxy is not None:
-                self._idle.put(proxy)
+                self._pool.give_back(proxy)
 
     def _still_running(self, service: str) -> bool:
         try:
@@ -171,13 +148,7 @@ class RpcPool:
 
     def close(self) -> None:
         self.presence.close()
-        while True:
-            try:
-                self._idle.get_nowait().stop()
-            except queue.Empty:
-                return
-            except Exception:
-                continue
+        self._pool.close()
 
 
 __all__ = ["RpcPool", "RpcTimeout"]
