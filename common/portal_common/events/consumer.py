@@ -22,6 +22,7 @@ import functools
 import logging
 import threading
 import time
+from typing import Any, Callable
 from datetime import datetime, timedelta, timezone
 from functools import partial
 
@@ -60,6 +61,22 @@ EVENTS_CONSUMED = Counter(
 
 def dead_letter_queue_name(service_name: str) -> str:
     return f"{service_name}.dead-letters"
+
+
+def wait_out_outages(attempt: Callable[[], Any], who: str) -> Any:
+    """Run ``attempt`` again with backoff while MongoDB or Elasticsearch does not answer, for at
+    most ``MAX_OUTAGE_WAIT_S``: an outage slows consumption, it does not park events."""
+    deadline, delay = time.monotonic() + MAX_OUTAGE_WAIT_S, 0.5
+    while True:
+        try:
+            return attempt()
+        except BACKEND_UNAVAILABLE as exc:
+            if time.monotonic() >= deadline:
+                raise
+            log.warning("%s waits for a backend (%s); retrying in %.0fs",
+                        who, type(exc).__name__, delay)
+            eventlet.sleep(delay)
+            delay = min(delay * 2, 10.0)
 
 
 class Inbox(SharedExtension):
@@ -179,21 +196,14 @@ class ReliableEventHandler(EventHandler):
 
     def deliver(self, handler, service, event):
         """Runs in the worker: skip a processed event, run the handler, remember the event."""
-        deadline, delay = time.monotonic() + MAX_OUTAGE_WAIT_S, 0.5
-        while True:
-            try:
-                if self.inbox.seen(self.consumer_name, event["event_id"]):
-                    return _DUPLICATE
-                result = handler(service, event)
-                self.inbox.record(self.consumer_name, event)
-                return result
-            except BACKEND_UNAVAILABLE as exc:
-                if time.monotonic() >= deadline:
-                    raise
-                log.warning("%s waits for a backend (%s); retrying in %.0fs",
-                            self.consumer_name, type(exc).__name__, delay)
-                eventlet.sleep(delay)
-                delay = min(delay * 2, 10.0)
+        def attempt():
+            if self.inbox.seen(self.consumer_name, event["event_id"]):
+                return _DUPLICATE
+            result = handler(service, event)
+            self.inbox.record(self.consumer_name, event)
+            return result
+
+        return wait_out_outages(attempt, self.consumer_name)
 
     def handle_message_processed(self, message, result=None, exc_info=None):
         if exc_info is not None:

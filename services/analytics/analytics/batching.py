@@ -30,8 +30,9 @@ from prometheus_client import Counter, Histogram
 from portal_common.errors import BACKEND_UNAVAILABLE
 from portal_common.events import catalogue
 from portal_common.events.consumer import (DEAD_LETTER_EXCHANGE, DELIVERY_LIMIT,
-                                           EVENTS_CONSUMED, MAX_OUTAGE_WAIT_S, DeadLetterDepth,
+                                           EVENTS_CONSUMED, DeadLetterDepth,
                                            dead_letter_queue_name)
+from portal_common.events.consumer import wait_out_outages as retry_through_outages
 
 log = logging.getLogger(__name__)
 
@@ -223,17 +224,7 @@ def wait_out_outages(handler):
     """Run ``handler`` again with backoff while a backend does not answer (≤ five minutes)."""
 
     def run(service, events):
-        deadline, delay = time.monotonic() + MAX_OUTAGE_WAIT_S, 0.5
-        while True:
-            try:
-                return handler(service, events)
-            except BACKEND_UNAVAILABLE as exc:
-                if time.monotonic() >= deadline:
-                    raise
-                log.warning("%s waits for a backend (%s); retrying in %.0fs",
-                            handler.__name__, type(exc).__name__, delay)
-                eventlet.sleep(delay)
-                delay = min(delay * 2, 10.0)
+        return retry_through_outages(lambda: handler(service, events), handler.__name__)
 
     run.__name__ = handler.__name__
     run.__doc__ = handler.__doc__
