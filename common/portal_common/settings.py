@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     mongo_timeout_ms: int = Field(3000, alias="MONGO_TIMEOUT_MS")
     elasticsearch_timeout_s: float = Field(5.0, alias="ELASTICSEARCH_TIMEOUT_S")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
+    # how often a service scans for work a crash elsewhere left behind (portal_common.pacing);
+    # after a failure it saw itself, a service scans on every tick until nothing is left
+    catch_up_scan_interval_s: float = Field(300.0, alias="CATCH_UP_SCAN_INTERVAL_S", gt=0)
 
     def database_name(self, service: str) -> str:
         """The MongoDB database a service owns (``portal_news``); no service reads another's."""

@@ -28,6 +28,16 @@ RELAYED = Counter("portal_outbox_relayed_total", "Outbox events published and re
 RELAY_FAILURES = Counter("portal_outbox_relay_failures_total",
                          "Outbox events whose publication failed (retried later)", ["collection"])
 
+# collections (by full name) where this process knows events are still waiting: a publication
+# failed, or a sweep left events too young to take; a paced sweeper (portal_common.pacing) asks
+# ``unsettled`` to sweep again on its next tick instead of waiting for its next full scan
+_unsettled: set[str] = set()
+
+
+def unsettled(collection: Collection) -> bool:
+    """Whether this process knows of events still waiting in ``collection``'s outboxes."""
+    return collection.full_name in _unsettled
+
 
 def stage(events: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """Update fragment that records events in the document's outbox, atomically with the write."""
@@ -41,6 +51,7 @@ def _publish_pending(collection: Collection, doc: dict[str, Any], publish: Publi
             publish(event)
         except Exception:
             RELAY_FAILURES.labels(collection.name).inc()
+            _unsettled.add(collection.full_name)
             log.exception("outbox event %s of %s/%s not published; will retry",
                           event.get("event_id"), collection.name, doc["_id"])
             return sent  # keep order: later events wait for the earlier one
@@ -67,10 +78,18 @@ def sweep(collection: Collection, publish: Publish, *, min_age: timedelta = time
     """
     cutoff = iso_utc(datetime.now(timezone.utc) - min_age)  # same format: compares as text
     sent = 0
+    _unsettled.discard(collection.full_name)  # a failure below, or a young event, adds it back
+    found = 0
     for doc in collection.find({f"{OUTBOX_FIELD}.event_id": {"$exists": True}},
                                {OUTBOX_FIELD: 1}).limit(limit):
-        pending = [e for e in doc.get(OUTBOX_FIELD) or [] if e.get("occurred_at", "") <= cutoff]
+        found += 1
+        waiting = doc.get(OUTBOX_FIELD) or []
+        pending = [e for e in waiting if e.get("occurred_at", "") <= cutoff]
+        if len(pending) < len(waiting):
+            _unsettled.add(collection.full_name)
         if pending:
             sent += _publish_pending(collection, {"_id": doc["_id"], OUTBOX_FIELD: pending},
                                      publish, "sweep")
+    if found == limit:
+        _unsettled.add(collection.full_name)  # a full page: more may wait
     return sent

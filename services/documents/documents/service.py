@@ -12,6 +12,7 @@ from portal_common.events.consumer import event_handler
 from portal_common.events.publisher import EventPublisher
 from portal_common.mongo import MongoStore
 from portal_common.observability import Instrumentation, OpsEndpoints, check
+from portal_common.pacing import CatchUpPace
 from portal_common.schemas.documents import (DocumentIn, DocumentPatch, DocumentSearchQuery,
                                              SiteSearchQuery, SuggestQuery)
 
@@ -23,6 +24,8 @@ from documents.search_index import SearchIndexProvider, engine_available
 
 log = logging.getLogger(__name__)
 
+CATCH_UP_BATCH = 100  # documents indexed per catch-up tick
+
 
 class DocumentsService(OpsEndpoints):
     name = "documents"
@@ -32,6 +35,7 @@ class DocumentsService(OpsEndpoints):
     search_index = SearchIndexProvider()
     publish_event = EventPublisher()
     instrumentation = Instrumentation()
+    catch_up_pace = CatchUpPace()
 
     def readiness_checks(self):
         return [check("mongodb", lambda: self.register.documents.database.command("ping")),
@@ -159,18 +163,38 @@ class DocumentsService(OpsEndpoints):
 
     @timer(interval=5)
     def catch_up(self):
-        """Index documents a failure left unindexed, and relay pending events."""
+        """Index documents a failure left unindexed, and relay pending events: on every tick
+        while this process knows such work waits, otherwise at the paced full scan (the
+        register is large, and on FerretDB each scan reads all of it)."""
+        pace = self.catch_up_pace
+        if not pace.due(urgent=outbox.unsettled(self.register.documents)):
+            return
+        finished = False
         try:
-            for doc in self.register.not_indexed():
+            with pace.timer():
+                finished = self._catch_up_scan()
+        finally:
+            if not finished:
+                pace.soon()  # the next tick goes on, whatever stopped this one
+
+    def _catch_up_scan(self) -> bool:
+        """One catch-up pass; True when it left nothing behind that it knows of."""
+        try:
+            waiting = self.register.not_indexed(limit=CATCH_UP_BATCH)
+            for doc in waiting:
                 self._index(doc)
+            indexed_all = len(waiting) < CATCH_UP_BATCH  # a full batch: there may be more
         except BACKEND_UNAVAILABLE as exc:
-            log.info("catch-up indexing waits for the search engine (%s)", type(exc).__name__)
+            indexed_all = False
+            log.info("catch-up indexing waits for a backend (%s)", type(exc).__name__)
         outbox.sweep(self.register.documents, self.publish_event)
+        return indexed_all
 
     def _index_now(self, doc):
         try:
             self._index(doc)
         except BACKEND_UNAVAILABLE:
+            self.catch_up_pace.soon()
             # stored is stored: the timer indexes it when Elasticsearch answers again
             log.warning("document %s stored, indexing deferred: search engine unavailable",
                         doc["_id"])
