@@ -9,7 +9,8 @@ half-built index.
 Text is analysed twice: the main field keeps diacritics (``vi``: a word typed with its marks
 ranks higher), ``.folded`` drops them (``vi_folded``: lowercase, asciifolding, đ → d), so
 "ket luan du luan" finds "Kết luận … dư luận". ``all_text`` (folded, fed by copy_to) is the
-recall field, with typo tolerance for longer syllables; phrase clauses with a slop reward words
+recall field, with typo tolerance for longer syllables when the query has a word the index does
+not know (``typo_check``: a second search, only then); phrase clauses with a slop reward words
 that appear together; a document number found in the query (``numbers.parse_query``) is
 matched against the number's parts, indexed as keywords, and puts that document first.
 """
@@ -99,20 +100,38 @@ MAPPINGS = {
     },
 }
 
-_TEXT_FIELDS = ["title", "title.folded", "summary", "summary.folded", "body", "body.folded",
-                "attachments", "attachments.folded"]
+# marks are placed on the folded sub-fields: one pass marks a word typed with or without its
+# diacritics ("luan" and "luận" both mark "luận"), at half the cost of marking both analyses
+_MARKED_FIELDS = ["title.folded", "summary.folded", "body.folded", "attachments.folded"]
 HIGHLIGHT = {
     "pre_tags": ["<mark>"], "post_tags": ["</mark>"], "encoder": "html",
     "require_field_match": False,
-    "fields": {"title": {"number_of_fragments": 0}, "title.folded": {"number_of_fragments": 0},
+    "fields": {"title.folded": {"number_of_fragments": 0},
                **{name: {"fragment_size": 160, "number_of_fragments": 2}
-                  for name in _TEXT_FIELDS[2:]}},
+                  for name in _MARKED_FIELDS[1:]}},
 }
 
 # "3<-25%": up to three words, all must match; from four on, a quarter may be missing
 MIN_SHOULD_MATCH = "3<-25%"
 # one typo from 4 letters, two from 8 (Vietnamese syllables are short)
 FUZZINESS = "AUTO:4,8"
+TYPO_MIN_LENGTH = 4
+
+
+def typo_check(q: str) -> dict[str, Any]:
+    """A term suggester that answers only for words of ``q`` the index does not hold.
+
+    Typo tolerance is applied only when it has something to correct: most Vietnamese syllables
+    are one edit away from other real syllables ("dong" → "dung", "dang", "duong"), so expanding
+    every word of every query costs a third of the search and drags in unrelated matches."""
+    return {"text": q, "term": {"field": "all_text", "suggest_mode": "missing",
+                                "min_word_length": TYPO_MIN_LENGTH, "prefix_length": 1,
+                                "size": 1}}
+
+
+def has_typos(result: dict[str, Any]) -> bool:
+    """Whether the ``typo_check`` of a search response found an unknown word it can correct."""
+    return any(entry["options"] for entry in (result.get("suggest") or {}).get("typos", []))
 
 FACETS = {"type": "doc_type", "issuer": "issuer", "year": "year"}
 
@@ -156,15 +175,15 @@ def number_clauses(parsed: QueryNumber) -> list[dict[str, Any]]:
     return clauses
 
 
-def text_query(q: str) -> dict[str, Any]:
-    """The scoring query for ``q``: found by its words (diacritics and small typos forgiven) or
-    by its document number; ranked by exact words and number parts (phrases: ``phrase_rescore``)."""
+def text_query(q: str, *, typos: bool = True) -> dict[str, Any]:
+    """The scoring query for ``q``: found by its words (diacritics forgiven, and small typos when
+    ``typos``) or by its document number; ranked by exact words and number parts (phrases:
+    ``phrase_rescore``)."""
     parsed = parse_query(q)
-    recall: list[dict[str, Any]] = [
-        {"match": {"all_text": {"query": q, "minimum_should_match": MIN_SHOULD_MATCH,
-                                "fuzziness": FUZZINESS, "prefix_length": 1,
-                                "max_expansions": 20}}},
-    ]
+    words: dict[str, Any] = {"query": q, "minimum_should_match": MIN_SHOULD_MATCH}
+    if typos:
+        words.update(fuzziness=FUZZINESS, prefix_length=1, max_expansions=20)
+    recall: list[dict[str, Any]] = [{"match": {"all_text": words}}]
     if parsed.has_number:
         exact = {"bool": {"filter": [{"term": {"num.ordinal": parsed.ordinal}}]
                           + ([{"term": {"num.type_code": parsed.type_code}}]
@@ -183,7 +202,7 @@ def text_query(q: str) -> dict[str, Any]:
 
 # phrases are scored on the best RESCORE_WINDOW hits only: reading positions for every match of
 # a common word ("công đoàn" in a large register) cost more than the rest of the query
-RESCORE_WINDOW = 200
+RESCORE_WINDOW = 50
 
 
 def phrase_rescore(q: str, until: int = 10) -> dict[str, Any]:
@@ -204,21 +223,19 @@ def phrase_rescore(q: str, until: int = 10) -> dict[str, Any]:
 def _highlight(q: str | None) -> dict[str, Any] | None:
     if not q:
         return None
-    # one cheap query for marking: the words as typed, on the text fields, no fuzziness
+    # one cheap query for marking: the words as typed, on the folded fields, no fuzziness
     return {**HIGHLIGHT, "highlight_query": {"multi_match": {
-        "query": q, "type": "most_fields", "fields": _TEXT_FIELDS}}}
+        "query": q, "type": "most_fields", "fields": _MARKED_FIELDS}}}
 
 
 def _hit(hit: dict[str, Any]) -> dict[str, Any]:
     src, hl = hit["_source"], hit.get("highlight", {})
-    text = (hl.get("body") or hl.get("body.folded") or hl.get("summary")
-            or hl.get("summary.folded") or hl.get("attachments") or hl.get("attachments.folded")
-            or [])
+    text = hl.get("body.folded") or hl.get("summary.folded") or hl.get("attachments.folded") or []
     item = {"kind": src["kind"], "id": src["ref_id"], "title": src["title"],
             "slug": src.get("slug"), "number": src.get("number"), "type": src.get("doc_type"),
             "issuer": src.get("issuer"), "status": src.get("status"),
             "date": src.get("date"), "score": hit.get("_score"),
-            "highlight": {"title": (hl.get("title") or hl.get("title.folded") or [None])[0],
+            "highlight": {"title": (hl.get("title.folded") or [None])[0],
                           "text": text}}
     return item
 
@@ -304,6 +321,16 @@ class SearchIndex:
         body.setdefault("track_total_hits", True)
         return self.client.search(index=self.alias, **body)
 
+    def _search_words(self, q: str, body: Callable[[dict[str, Any]], dict[str, Any]]
+                      ) -> dict[str, Any]:
+        """Search for ``q`` without typo tolerance first; only when the index does not know a
+        word of ``q`` (``typo_check``) search again, forgiving small typos."""
+        result = self._search(**body(text_query(q, typos=False)),
+                              suggest={"typos": typo_check(q)})
+        if has_typos(result):
+            result = self._search(**body(text_query(q, typos=True)))
+        return result
+
     def search_documents(self, query) -> dict[str, Any]:
         """Document lookup (``DocumentSearchQuery``): hits, total and facets.
 
@@ -324,7 +351,6 @@ class SearchIndex:
             filters.append({"term": {"fields": query.field}})
         chosen = {name: {"term": {field: value}} for (name, field), value in zip(
             FACETS.items(), (query.type, query.issuer, query.year)) if value is not None}
-        scoring = text_query(query.q) if query.q else {"match_all": {}}
         sort_by_date = query.sort == "date" or (query.sort is None and not query.q)
 
         def facet(name: str, field: str) -> dict[str, Any]:
@@ -333,17 +359,21 @@ class SearchIndex:
                                **({"order": {"_key": "desc"}} if name == "year" else {})}}
             return {"filter": {"bool": {"filter": others}}, "aggs": {"values": terms}}
 
-        result = self._search(
-            query={"bool": {"must": [scoring], "filter": filters}},
-            post_filter={"bool": {"filter": list(chosen.values())}} if chosen else None,
-            highlight=_highlight(query.q),
-            sort=[{"date": {"order": "desc", "missing": "_last"}}, "_score"]
-            if sort_by_date else None,
-            rescore=phrase_rescore(query.q, query.page * query.per_page)
-            if query.q and not sort_by_date else None,
-            track_scores=sort_by_date or None,
-            aggs={name: facet(name, field) for name, field in FACETS.items()},
-            from_=(query.page - 1) * query.per_page, size=query.per_page)
+        def body(scoring: dict[str, Any]) -> dict[str, Any]:
+            return dict(
+                query={"bool": {"must": [scoring], "filter": filters}},
+                post_filter={"bool": {"filter": list(chosen.values())}} if chosen else None,
+                highlight=_highlight(query.q),
+                sort=[{"date": {"order": "desc", "missing": "_last"}}, "_score"]
+                if sort_by_date else None,
+                rescore=phrase_rescore(query.q, query.page * query.per_page)
+                if query.q and not sort_by_date else None,
+                track_scores=sort_by_date or None,
+                aggs={name: facet(name, field) for name, field in FACETS.items()},
+                from_=(query.page - 1) * query.per_page, size=query.per_page)
+
+        result = (self._search_words(query.q, body) if query.q
+                  else self._search(**body({"match_all": {}})))
         facets = {name: [{"value": b["key"], "count": b["doc_count"]}
                          for b in result["aggregations"][name]["values"]["buckets"]]
                   for name in FACETS}
@@ -355,10 +385,10 @@ class SearchIndex:
                     ) -> dict[str, Any]:
         """Articles and documents together; each hit says its ``kind``."""
         filters = [{"term": {"kind": kind}}] if kind else []
-        result = self._search(query={"bool": {"must": [text_query(q)], "filter": filters}},
-                              rescore=phrase_rescore(q, page * per_page),
-                              highlight=_highlight(q),
-                              from_=(page - 1) * per_page, size=per_page)
+        result = self._search_words(q, lambda scoring: dict(
+            query={"bool": {"must": [scoring], "filter": filters}},
+            rescore=phrase_rescore(q, page * per_page), highlight=_highlight(q),
+            from_=(page - 1) * per_page, size=per_page))
         return {"items": [_hit(h) for h in result["hits"]["hits"]], "page": page,
                 "per_page": per_page, "total": result["hits"]["total"]["value"]}
 
@@ -530,4 +560,5 @@ class SearchIndexProvider(DependencyProvider):
 
 
 __all__ = ["SearchIndex", "SearchIndexProvider", "Sources", "adopt_articles", "bulk_write",
-           "engine_available", "phrase_rescore", "rebuild", "text_query"]
+           "engine_available", "has_typos", "phrase_rescore", "rebuild", "text_query",
+           "typo_check"]
