@@ -15,6 +15,11 @@ is stale for a few seconds at most, never until the next event. While that threa
 nothing is served from memory (answers are still computed, with ETags): correctness first.
 
 Requests with an ``Authorization`` header are never cached (staff may see drafts).
+
+Concurrent misses of one key are computed once per worker: the first request calls the view,
+the others wait for its answer (at most ``FOLLOW_WAIT_S``) instead of each sending the same
+call to a service. Without it, a popular search expiring sent as many identical searches to
+Elasticsearch as there were requests waiting for it.
 """
 from __future__ import annotations
 
@@ -33,7 +38,10 @@ from prometheus_client import Counter
 
 log = logging.getLogger(__name__)
 
-LOOKUPS = Counter("portal_gateway_cache_lookups_total", "Response cache lookups", ["source", "outcome"])
+LOOKUPS = Counter("portal_gateway_cache_lookups_total", "Response cache lookups",
+                  ["source", "outcome"])
+# how long a miss waits for the same miss in progress before computing its own answer
+FOLLOW_WAIT_S = 10.0
 INVALIDATIONS = Counter("portal_gateway_cache_invalidations_total",
                         "Cache generations bumped by events", ["source"])
 
@@ -54,6 +62,7 @@ class ResponseCache:
         self.max_entries = max_entries
         self.echo_s = echo_s
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._flights: dict[str, threading.Event] = {}  # misses being computed, by key
         self._generations: dict[str, int] = {}
         self._sources: set[str] = set()
         self._lock = threading.Lock()
@@ -102,6 +111,22 @@ class ResponseCache:
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
+
+    def lead(self, key: str) -> threading.Event | None:
+        """Start computing ``key``: None when this caller leads (it must call ``land``), or
+        the event to wait on while another request computes it."""
+        with self._lock:
+            flight = self._flights.get(key)
+            if flight is None:
+                self._flights[key] = threading.Event()
+            return flight
+
+    def land(self, key: str) -> None:
+        """The leader of ``key`` is done (stored or not): release its followers."""
+        with self._lock:
+            flight = self._flights.pop(key, None)
+        if flight is not None:
+            flight.set()
 
     # -- the invalidation thread -------------------------------------------------------------
     def ensure_listener(self) -> None:
@@ -236,19 +261,40 @@ def cached(*sources: str, ttl: float | None = None, max_age: int = 0) -> Callabl
             key = _cache_key()
             generation = cache.generation(sources)
             usable = cache.listening or not sources
-            entry = cache.get(key) if usable else None
-            if (entry is not None and entry.generation == generation
-                    and (ttl is None or time.monotonic() - entry.stored_at < ttl)):
+
+            def fresh() -> _Entry | None:
+                entry = cache.get(key) if usable else None
+                if (entry is not None and entry.generation == generation
+                        and (ttl is None or time.monotonic() - entry.stored_at < ttl)):
+                    return entry
+                return None
+
+            entry = fresh()
+            if entry is None and usable and (flight := cache.lead(key)) is not None:
+                flight.wait(FOLLOW_WAIT_S)  # the same miss is being computed: take its answer
+                entry = fresh()
+                if entry is not None:
+                    LOOKUPS.labels(label, "followed").inc()
+                    return _respond(entry.body, entry.mimetype, entry.etag, cache_control)
+                leader = False  # the other request failed or is slow: compute, alone
+            else:
+                leader = entry is None and usable
+            if entry is not None:
                 LOOKUPS.labels(label, "hit").inc()
                 return _respond(entry.body, entry.mimetype, entry.etag, cache_control)
             LOOKUPS.labels(label, "miss" if usable else "bypass").inc()
-            response = make_response(view(*args, **kwargs))
-            if response.status_code != 200 or not response.is_json:
-                return response
-            body = response.get_data()
-            etag = _etag(body)
-            if usable:
-                cache.put(key, _Entry(body, response.mimetype, etag, generation, time.monotonic()))
+            try:
+                response = make_response(view(*args, **kwargs))
+                if response.status_code != 200 or not response.is_json:
+                    return response
+                body = response.get_data()
+                etag = _etag(body)
+                if usable:
+                    cache.put(key, _Entry(body, response.mimetype, etag, generation,
+                                          time.monotonic()))
+            finally:
+                if leader:
+                    cache.land(key)
             return _respond(body, response.mimetype, etag, cache_control)
 
         return wrapped

@@ -1,5 +1,8 @@
 """Public answers are cached in the gateway, revalidated by ETag, and dropped when an event
 arrives on the source's exchange (real RabbitMQ: the test's own vhost)."""
+import threading
+import time
+
 import pytest
 from flask import Flask, jsonify
 
@@ -26,12 +29,60 @@ def _app(amqp_uri: str, state: dict) -> Flask:
         state["computed"] += 1
         return jsonify(value=state["computed"])
 
+    @app.get("/slow")
+    @cached(ttl=30)
+    def slow():
+        with state["lock"]:
+            state["computed"] += 1
+            fail = state.get("fail_first") and state["computed"] == 1
+        state["started"].set()
+        state["release"].wait(10)
+        if fail:
+            return jsonify(detail="service unavailable"), 503
+        return jsonify(value=state["computed"])
+
     return app
 
 
 @pytest.fixture
 def state():
-    return {"title": "Hội nghị", "computed": 0}
+    return {"title": "Hội nghị", "computed": 0, "lock": threading.Lock(),
+            "started": threading.Event(), "release": threading.Event()}
+
+
+def _concurrently(app, path: str, count: int, state: dict) -> list:
+    answers = []
+
+    def get():
+        answers.append(app.test_client().get(path))
+
+    threads = [threading.Thread(target=get) for _ in range(count)]
+    threads[0].start()
+    assert state["started"].wait(5)  # the first miss is being computed
+    for thread in threads[1:]:
+        thread.start()
+    time.sleep(0.3)  # the others are waiting for it
+    state["release"].set()
+    for thread in threads:
+        thread.join(15)
+    return answers
+
+
+def test_concurrent_misses_of_one_answer_are_computed_once(state):
+    app = _app(CLOSED, state)  # a ttl answer: cached without the broker
+    answers = _concurrently(app, "/slow", 8, state)
+    assert [a.status_code for a in answers] == [200] * 8
+    assert {a.json["value"] for a in answers} == {1} and state["computed"] == 1
+    app.extensions["response_cache"].stop()
+
+
+def test_when_the_first_miss_fails_the_waiting_ones_compute_their_own_answer(state):
+    state["fail_first"] = True
+    app = _app(CLOSED, state)
+    answers = _concurrently(app, "/slow", 4, state)
+    assert sorted(a.status_code for a in answers) == [200, 200, 200, 503]
+    assert state["computed"] >= 2  # the failure was not shared: a waiting one computed again
+    app.extensions["response_cache"].stop()
 
 
 def test_an_answer_is_served_from_memory_until_an_event_of_its_source(rabbit_config, bus, state):

@@ -191,7 +191,7 @@ def text_query(q: str, *, typos: bool = True) -> dict[str, Any]:
         recall.append(exact)
     should: list[dict[str, Any]] = [
         {"match": {"title.folded": {"query": q, "boost": 3}}},
-        {"match": {"all_text": {"query": q}}},                    # exact folded words beat typos
+        *([{"match": {"all_text": {"query": q}}}] if typos else []),  # exact words beat typos
         {"multi_match": {"query": q, "type": "most_fields", "boost": 1.5,
                          "fields": ["title^2", "summary", "body", "attachments"]}},
         *number_clauses(parsed),
@@ -226,6 +226,10 @@ def _highlight(q: str | None) -> dict[str, Any] | None:
     # one cheap query for marking: the words as typed, on the folded fields, no fuzziness
     return {**HIGHLIGHT, "highlight_query": {"multi_match": {
         "query": q, "type": "most_fields", "fields": _MARKED_FIELDS}}}
+
+
+# what a hit shows: the full text stays in Elasticsearch (a tenth of the bytes to carry back)
+HIT_SOURCE = ["kind", "ref_id", "title", "slug", "number", "doc_type", "issuer", "status", "date"]
 
 
 def _hit(hit: dict[str, Any]) -> dict[str, Any]:
@@ -319,6 +323,7 @@ class SearchIndex:
     def _search(self, **body) -> dict[str, Any]:
         self.ensure()
         body.setdefault("track_total_hits", True)
+        body.setdefault("source", HIT_SOURCE)
         return self.client.search(index=self.alias, **body)
 
     def _search_words(self, q: str, body: Callable[[dict[str, Any]], dict[str, Any]]
