@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import platform
 import statistics
@@ -65,6 +66,96 @@ def measure(name: str, make_caller: Callable[[], Callable[[int], None]], *, call
     return Figure(name=name, mode="serial" if concurrency == 1 else f"{concurrency} concurrent",
                   calls=len(samples), seconds=elapsed,
                   p50_ms=statistics.median(samples) * 1000, p99_ms=percentile(samples, 0.99) * 1000)
+
+
+def measure_clients(name: str, make_caller: Callable[[], Callable[[int], None]], *,
+                    calls: int, concurrency: int, warmup: int = 50) -> Figure:
+    """Like ``measure``, but each client is a process of its own (forked; ``make_caller`` runs
+    in it), as independent browsers are. Threads of one Python process wait for each other's
+    GIL: at 8 busy client threads that wait, up to the 5 ms switch interval at a time, ends up
+    in the latencies measured, which then describe the load generator more than the server."""
+    context = multiprocessing.get_context("fork")
+    per_client = calls // concurrency
+    ready, go = context.Barrier(concurrency + 1), context.Event()
+    results = context.Queue()
+
+    def client() -> None:
+        caller = make_caller()
+        for i in range(warmup // concurrency or 1):
+            caller(i)
+        ready.wait()
+        go.wait()
+        samples = []
+        for i in range(per_client):
+            started = time.perf_counter()
+            caller(i)
+            samples.append(time.perf_counter() - started)
+        results.put(samples)
+
+    workers = [context.Process(target=client, daemon=True) for _ in range(concurrency)]
+    for worker in workers:
+        worker.start()
+    ready.wait(timeout=120)
+    started = time.perf_counter()
+    go.set()
+    samples = [s for _ in workers for s in results.get(timeout=600)]
+    elapsed = time.perf_counter() - started
+    for worker in workers:
+        worker.join(timeout=10)
+    if len(samples) != per_client * concurrency:
+        raise RuntimeError(f"{name}: a client process failed")
+    return Figure(name=name, mode=f"{concurrency} concurrent (processes)", calls=len(samples),
+                  seconds=elapsed, p50_ms=statistics.median(samples) * 1000,
+                  p99_ms=percentile(samples, 0.99) * 1000)
+
+
+def measure_arrivals(name: str, make_caller: Callable[[], Callable[[int], None]], *,
+                     rate: float, seconds: float, clients: int = 4,
+                     warmup: int = 20) -> Figure:
+    """Open-loop load: calls arrive at ``rate`` per second whatever the answers take, spread
+    over ``clients`` processes (each with its own connection); a call's latency counts from the
+    time it was *due*, so a call that had to wait for the one before it is charged that wait
+    (no coordinated omission). This is how visitors arrive; ``measure`` instead keeps N
+    callers busy, which measures the server at saturation."""
+    context = multiprocessing.get_context("fork")
+    per_client = rate / clients
+    ready, go = context.Barrier(clients + 1), context.Event()
+    results = context.Queue()
+    start_at = context.Value("d", 0.0)
+
+    def client(index: int) -> None:
+        caller = make_caller()
+        for i in range(warmup):
+            caller(i)
+        ready.wait()
+        go.wait()
+        begin = start_at.value + index / rate  # the clients' schedules interleave
+        samples, i = [], 0
+        while True:
+            due = begin + i / per_client
+            if due - start_at.value >= seconds:
+                break
+            wait = due - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+            caller(i)
+            samples.append(time.perf_counter() - due)
+            i += 1
+        results.put(samples)
+
+    workers = [context.Process(target=client, args=(n,), daemon=True) for n in range(clients)]
+    for worker in workers:
+        worker.start()
+    ready.wait(timeout=120)
+    start_at.value = time.perf_counter() + 0.05
+    go.set()
+    samples = [s for _ in workers for s in results.get(timeout=seconds + 600)]
+    elapsed = time.perf_counter() - start_at.value
+    for worker in workers:
+        worker.join(timeout=10)
+    return Figure(name=name, mode=f"{rate:,.0f}/s arriving ({clients} clients)",
+                  calls=len(samples), seconds=elapsed, p50_ms=statistics.median(samples) * 1000,
+                  p99_ms=percentile(samples, 0.99) * 1000)
 
 
 def machine() -> dict:

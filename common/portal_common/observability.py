@@ -7,6 +7,7 @@ is a mixin giving a service ``/healthz``, ``/readyz`` and ``/metrics`` on its ow
 """
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import time
@@ -28,10 +29,31 @@ ENTRYPOINT_SECONDS = Histogram(
     buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
 
 
+_heap_frozen = False
+
+
+def freeze_loaded_objects() -> None:
+    """Once per process, after start-up: hide what is loaded by then (modules, schemas, routes,
+    extensions: it lives as long as the process) from the garbage collector.
+
+    A full collection walks every tracked object; with everything a service imports that took
+    60-90 ms in a gateway worker, every few seconds under load: most of its p99 latency. After
+    ``gc.freeze()`` a collection walks only what was made since (``gc.freeze`` docs: the
+    recommended pattern for a process that forks workers or serves long)."""
+    global _heap_frozen
+    if not _heap_frozen:
+        _heap_frozen = True
+        gc.collect()
+        gc.freeze()
+
+
 class Instrumentation(DependencyProvider):
     def setup(self):
         configure_logging(self.container.service_name, get_settings().log_level)
         self._started: dict[int, float] = {}
+
+    def start(self):
+        freeze_loaded_objects()
 
     def worker_setup(self, worker_ctx):
         # the id travels on: RPC calls and events made by this worker carry it too

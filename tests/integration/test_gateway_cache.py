@@ -32,16 +32,26 @@ def _app(amqp_uri: str, state: dict) -> Flask:
     @app.get("/slow")
     @cached(ttl=30)
     def slow():
-        with state["lock"]:
-            state["computed"] += 1
-            fail = state.get("fail_first") and state["computed"] == 1
-        state["started"].set()
-        state["release"].wait(10)
-        if fail:
-            return jsonify(detail="service unavailable"), 503
-        return jsonify(value=state["computed"])
+        return _slow(state)
+
+    @app.get("/slow-counter")
+    @cached(ttl=0.5)
+    def slow_counter():
+        return _slow(state)
 
     return app
+
+
+def _slow(state: dict):
+    """A view that takes until the test releases it (the first call may fail, if asked)."""
+    with state["lock"]:
+        state["computed"] += 1
+        computed = state["computed"]
+    state["started"].set()
+    state["release"].wait(10)
+    if state.get("fail_first") and computed == 1:
+        return jsonify(detail="service unavailable"), 503
+    return jsonify(value=computed)
 
 
 @pytest.fixture
@@ -73,6 +83,19 @@ def test_concurrent_misses_of_one_answer_are_computed_once(state):
     answers = _concurrently(app, "/slow", 8, state)
     assert [a.status_code for a in answers] == [200] * 8
     assert {a.json["value"] for a in answers} == {1} and state["computed"] == 1
+    app.extensions["response_cache"].stop()
+
+
+def test_while_a_time_limited_answer_is_recomputed_the_previous_one_is_served(state):
+    app = _app(CLOSED, state)
+    state["release"].set()
+    assert app.test_client().get("/slow-counter").json == {"value": 1}
+    time.sleep(0.6)  # expired, but within one more ttl
+    state["release"].clear()
+    state["started"].clear()
+    answers = _concurrently(app, "/slow-counter", 4, state)
+    values = sorted(a.json["value"] for a in answers)
+    assert values == [1, 1, 1, 2] and state["computed"] == 2  # only the first one waited
     app.extensions["response_cache"].stop()
 
 
