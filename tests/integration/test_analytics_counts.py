@@ -40,6 +40,9 @@ def test_page_views_are_rolled_up_per_day_hour_path_referrer_and_visitor(start_s
         bus.publish(event)
 
     assert wait_until(lambda: _call(container, "visitors")["total"] == 6, timeout=15)
+    # online is counted by a timer (every ONLINE_REFRESH_S): it follows within seconds
+    assert wait_until(lambda: _call(container, "visitors") == {
+        "total": 6, "today": 6, "today_visitors": 2, "online": 2}, timeout=15)
     visitors, summary = _everything(container)
     assert visitors == {"total": 6, "today": 6, "today_visitors": 2, "online": 2}
     assert summary["views"] == 6 and summary["visitors"] == 2
@@ -180,3 +183,21 @@ def test_batches_stored_at_the_same_time_lose_no_count(namespace):
     summary = store.summary(*(datetime.fromisoformat(day).date(),) * 2)
     assert sorted(p["views"] for p in summary["top_pages"]) == [128, 128, 144]
     client.close()
+
+
+def test_online_is_read_from_the_last_count_and_counted_again_when_that_is_stale(namespace):
+    from analytics.visits import ONLINE_STALE
+    from portal_common.mongo import make_client
+    from portal_common.settings import get_settings
+
+    store = VisitStore(make_client("test")[get_settings().database_name("analytics")])
+    now = datetime.now(timezone.utc)
+    store.record_batch([_view("/", "c" * 32), _view("/", "d" * 32)], now=now)
+    assert store.visitors(now)["online"] == 2          # no count yet: made by the reader
+    store.record_batch([_view("/", "e" * 32)], now=now)
+    assert store.visitors(now)["online"] == 2          # the count of a moment ago
+    assert store.refresh_online(now) == 3              # the timer's next count
+    assert store.visitors(now)["online"] == 3
+    store.record_batch([_view("/", "f" * 32)], now=now)
+    later = now + ONLINE_STALE + timedelta(seconds=1)  # the timer stopped: the reader counts
+    assert store.visitors(later)["online"] == 4

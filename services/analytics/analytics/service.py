@@ -20,7 +20,7 @@ from portal_common.schemas.news import Page
 from analytics.batching import batch_event_handler
 from analytics.polls import PollStore
 from analytics.statistics import StatisticsStore
-from analytics.visits import VisitStore
+from analytics.visits import ONLINE_REFRESH_S, VisitStore
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class AnalyticsService(OpsEndpoints):
     def visitors(self):
         """``{"total", "today", "today_visitors", "online"}``: all-time views (continuing the
         old site's counter), views and unique visitors since local midnight, distinct
-        visitors in the last five minutes."""
+        visitors in the last five minutes (counted every ``ONLINE_REFRESH_S`` seconds)."""
         return self.visits.visitors()
 
     @rpc
@@ -76,6 +76,11 @@ class AnalyticsService(OpsEndpoints):
         return {"from": period.from_.isoformat(), "to": period.to.isoformat(),
                 **self.visits.summary(period.from_, period.to),
                 **self.statistics.summary(period.from_, period.to)}
+
+    @timer(interval=ONLINE_REFRESH_S)
+    def count_online(self):
+        """Distinct visitors of the last five minutes, counted for the visitor counter."""
+        self.visits.refresh_online()
 
     @timer(interval=60)
     def upkeep(self):
