@@ -18,8 +18,6 @@ read made directly on MongoDB, measured the same way.
 """
 from __future__ import annotations
 
-import functools
-import http.client
 import json
 import multiprocessing
 import os
@@ -31,7 +29,6 @@ import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pika
 import requests
@@ -39,7 +36,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from analytics.visits import local_day
 from bench import processes
-from bench.harness import RESULTS, machine, measure, measure_arrivals, report
+from bench.harness import http_getter, machine, measure, measure_arrivals, report, save
 from bench.rpc_roundtrip import _start, _stop
 from gateway.pageviews import PageViewPublisher
 from portal_common.events import new_event, utc_now_iso
@@ -56,6 +53,7 @@ CONCURRENCY = 8
 ARRIVALS_PER_S = 1_000
 ARRIVAL_SECONDS = 10
 VISITORS_TTL_S = 2  # gateway/api/analytics.py
+VISITORS_PATH = "/api/v1/analytics/visitors"
 SERVICE_QUEUE = "evt-gateway-page_viewed--analytics.handle_page_viewed"
 
 
@@ -224,16 +222,11 @@ def run_pageview_ingest() -> str:
         f"({json.dumps(counted)}). After republishing {REPLAYED:,} of the same events: "
         f"figures unchanged: **{'yes' if unchanged else 'NO'}**.",
     ]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "pageview_ingest.md").write_text(text, encoding="utf-8")
-    (RESULTS / "pageview_ingest.json").write_text(json.dumps({
+    return save("pageview_ingest", lines, {
         "machine": machine(),
         "rows": [{"name": n, "events": c, "seconds": s, "per_second": c / s} for n, c, s in rows],
         "ratio": ratio, "exact": exact, "unchanged_after_replay": unchanged,
-        "figures": counted}, indent=2, ensure_ascii=False), encoding="utf-8")
-    return text
+        "figures": counted})
 
 
 def _background_views(amqp_uri: str, stop, per_second: int = 1000) -> None:
@@ -247,26 +240,12 @@ def _background_views(amqp_uri: str, stop, per_second: int = 1000) -> None:
     publisher.stop(timeout=5)
 
 
-def _http_getter(url: str):
-    """A keep-alive GET with the standard library's client: ``requests`` spends ~0.7 ms of CPU
-    a call, which on two shared cores the load generator takes from the server it measures."""
-    parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
-
-    def call(_i):
-        connection.request("GET", parts.path)
-        response = connection.getresponse()
-        body = response.read()
-        assert response.status == 200 and b'"total"' in body
-    return call
-
-
 def run_visitors_latency() -> str:
     context = multiprocessing.get_context("fork")
     with tempfile.TemporaryDirectory() as tmp, \
             temporary_vhost(f"bench_{uuid.uuid4().hex[:8]}") as amqp_uri, \
             Platform(amqp_uri, Path(tmp), gateway=True) as platform:
-        url = f"http://127.0.0.1:{platform.env['GATEWAY_PORT']}/api/v1/analytics/visitors"
+        base = f"http://127.0.0.1:{platform.env['GATEWAY_PORT']}"
         stop = context.Event()
         load = context.Process(target=_background_views, args=(amqp_uri, stop), daemon=True)
         load.start()
@@ -285,7 +264,7 @@ def run_visitors_latency() -> str:
                 return lambda _i: list(counters.find({"_id": {"$in": ["total", day]}},
                                                      {"views": 1, "visitors": 1}))
 
-            gateway_caller = functools.partial(_http_getter, url)
+            gateway_caller = http_getter(base, [VISITORS_PATH], expect=b'"total"', timeout=5)
             # open loop: one counter read per page view, as every page shows the counter
             arriving = measure_arrivals(
                 f"GET /api/v1/analytics/visitors (gateway, cached {VISITORS_TTL_S} s)",

@@ -15,7 +15,6 @@ over Flask itself. The client runs on the same machine, so absolute numbers are 
 """
 from __future__ import annotations
 
-import http.client
 import os
 import shutil
 import sys
@@ -25,7 +24,7 @@ from pathlib import Path
 
 
 from bench import processes
-from bench.harness import measure, report
+from bench.harness import http_getter, measure, report
 from portal_common.rabbit_admin import temporary_vhost
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,21 +36,8 @@ COMBINATIONS = ((1, 8), (2, 4), (2, 8), (4, 4), (4, 8))
 
 
 
-def _client(port: int, path: str, headers: dict | None = None):
-    """A caller with its own keep-alive connection (one per benchmark thread)."""
-    def make():
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-
-        def call(_i: int) -> None:
-            connection.request("GET", path, headers=headers or {})
-            response = connection.getresponse()
-            response.read()
-            if response.status != 200:
-                raise RuntimeError(f"GET {path}: {response.status}")
-        return call
-    return make
-
-
+def _getter(port: int, path: str, headers: dict | None = None):
+    return http_getter(f"http://127.0.0.1:{port}", [path], headers)
 
 
 def _drop_namespace(env: dict, namespace: str) -> None:
@@ -91,13 +77,13 @@ def run() -> str:
                     f"http://127.0.0.1:{bare_port}/ping")
                 try:
                     baseline = measure(f"bare Flask GET /ping [{setting}]",
-                                       _client(bare_port, "/ping"), calls=CALLS,
+                                       _getter(bare_port, "/ping"), calls=CALLS,
                                        concurrency=CONCURRENCY, warmup=CONCURRENCY * 4)
                     cached = measure(f"gateway cached GET /api/v1/categories [{setting}]",
-                                     _client(port, "/api/v1/categories"), calls=CALLS,
+                                     _getter(port, "/api/v1/categories"), calls=CALLS,
                                      concurrency=CONCURRENCY, warmup=CONCURRENCY * 4)
                     rpc = measure(f"gateway RPC-backed GET /api/v1/categories [{setting}]",
-                                  _client(port, "/api/v1/categories",
+                                  _getter(port, "/api/v1/categories",
                                           {"Authorization": "Bearer uncached"}),
                                   calls=CALLS, concurrency=CONCURRENCY, warmup=CONCURRENCY * 4)
                     pairs += [(cached, baseline), (rpc, baseline)]

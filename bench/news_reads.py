@@ -11,7 +11,6 @@ generator shares the CPUs with the servers, which bounds every HTTP figure.
 """
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import subprocess
@@ -26,7 +25,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from pymongo import DESCENDING, MongoClient
 
 from bench import processes
-from bench.harness import measure, report
+from bench.harness import http_getter, measure, report
 from portal_common.rabbit_admin import temporary_vhost
 from portal_common.settings import Settings
 
@@ -63,29 +62,8 @@ def _seed(amqp_uri: str) -> list[dict]:
     return published
 
 
-def _http_caller(port: int, path: str, headers: dict | None = None):
-    def make():
-        state = {"connection": http.client.HTTPConnection("127.0.0.1", port, timeout=30)}
-
-        def call(_i: int) -> None:
-            for attempt in (1, 2):
-                try:
-                    state["connection"].request("GET", path, headers=headers or {})
-                    response = state["connection"].getresponse()
-                    response.read()
-                    break
-                except (http.client.RemoteDisconnected, ConnectionError):
-                    # gunicorn closes a keep-alive connection idle for `keepalive` seconds;
-                    # a browser would reconnect, and so does this client
-                    state["connection"].close()
-                    state["connection"] = http.client.HTTPConnection("127.0.0.1", port,
-                                                                     timeout=30)
-                    if attempt == 2:
-                        raise
-            if response.status != 200:
-                raise RuntimeError(f"GET {path}: {response.status}")
-        return call
-    return make
+def _getter(port: int, path: str, headers: dict | None = None):
+    return http_getter(f"http://127.0.0.1:{port}", [path], headers)
 
 
 def _mongo_callers(mongo_uri: str, database: str, slug: str):
@@ -148,21 +126,21 @@ def run() -> str:
             try:
                 run_one = lambda name, make, calls=CALLS: measure(  # noqa: E731
                     name, make, calls=calls, concurrency=CONCURRENCY, warmup=CONCURRENCY * 4)
-                bare_article = run_one("bare Flask JSON (gunicorn)", _http_caller(bare_port, "/article"))
-                bare_list = run_one("bare Flask JSON (gunicorn)", _http_caller(bare_port, "/list"))
+                bare_article = run_one("bare Flask JSON (gunicorn)", _getter(bare_port, "/article"))
+                bare_list = run_one("bare Flask JSON (gunicorn)", _getter(bare_port, "/list"))
                 direct_article = run_one("pymongo find_one", mongo_one, DIRECT_CALLS)
                 direct_list = run_one("pymongo page + count + categories", mongo_page,
                                       DIRECT_CALLS)
                 cached_article = run_one("GET /api/v1/news/{slug} (cached)",
-                                         _http_caller(gateway_port, article_path))
+                                         _getter(gateway_port, article_path))
                 cached_list = run_one("GET /api/v1/news (cached)",
-                                      _http_caller(gateway_port, list_path))
+                                      _getter(gateway_port, list_path))
                 uncached = {"Authorization": "Bearer bench"}  # never served from the cache
                 rpc_article = run_one("GET /api/v1/news/{slug} (uncached: RPC)",
-                                      _http_caller(gateway_port, article_path, uncached),
+                                      _getter(gateway_port, article_path, uncached),
                                       UNCACHED_CALLS)
                 rpc_list = run_one("GET /api/v1/news (uncached: RPC)",
-                                   _http_caller(gateway_port, list_path, uncached), UNCACHED_CALLS)
+                                   _getter(gateway_port, list_path, uncached), UNCACHED_CALLS)
                 pairs = [(cached_article, bare_article), (cached_list, bare_list),
                          (cached_article, direct_article), (cached_list, direct_list),
                          (rpc_article, direct_article), (rpc_list, direct_list)]

@@ -31,7 +31,7 @@ from elasticsearch import Elasticsearch
 from pymongo import MongoClient
 
 from bench import processes
-from bench.harness import RESULTS, machine, measure
+from bench.harness import http_getter, machine, measure, save
 from bench.search_corpus import QUERIES, fingerprint, generate, number_queries, write_jsonl
 from portal_common.rabbit_admin import temporary_vhost
 from portal_common.schemas.documents import DocumentSearchQuery
@@ -87,28 +87,11 @@ def _prepare_corpus(size: int, settings: Settings, amqp_uri: str) -> dict:
 
 
 
-def _connection(url: str) -> http.client.HTTPConnection:
-    parts = urlsplit(url)
-    return http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-
-
-def _getter(base: str, paths: list[str], headers: dict):
-    """Keep-alive GETs with the standard library's client, light enough not to take the two
-    cores from the servers measured (``requests`` costs ~0.7 ms of CPU a call)."""
-    connection = _connection(base)
-
-    def call(i: int) -> None:
-        connection.request("GET", paths[i % len(paths)], headers=headers)
-        response = connection.getresponse()
-        response.read()
-        assert response.status == 200, response.status
-    return call
-
-
 def _poster(es_url: str, bodies: list[list[tuple[str, bytes]]]):
     """The same Elasticsearch requests the documents service makes for each query, sent
-    straight to Elasticsearch with the same light client."""
-    connection = _connection(es_url)
+    straight to Elasticsearch with the same light client as ``harness.http_getter``."""
+    parts = urlsplit(es_url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     headers = {"Content-Type": "application/json"}
 
     def call(i: int) -> None:
@@ -196,8 +179,8 @@ def run() -> str:
             paths = [f"{urlsplit(base).path}?{urlencode({'q': q})}" for q in queries]
             # any Authorization header makes the public cache step aside: full path
             bypass = {"Authorization": "Bearer benchmark-bypasses-the-cache"}
-            gateway_caller = functools.partial(_getter, base, paths, bypass)
-            cached_caller = functools.partial(_getter, base, paths, {})
+            gateway_caller = http_getter(base, paths, bypass)
+            cached_caller = http_getter(base, paths)
             requests_to_es = _service_requests(settings, queries)
             direct_caller = functools.partial(_poster, settings.elasticsearch_url,
                                               requests_to_es)
@@ -240,17 +223,11 @@ def _report(size, imported, through, direct, cached, query_count) -> str:
         f"| {size:,}-document JSON lines file{reuse} | {imported['documents']:,} | "
         f"{imported['seconds']} | {imported['per_second']:,} |",
     ]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "search_latency.md").write_text(text, encoding="utf-8")
-    (RESULTS / "search_latency.json").write_text(json.dumps({
+    return save("search_latency", lines, {
         "machine": m, "corpus_size": size, "queries": query_count, "import": imported,
         "gateway": {**through.__dict__, "per_second": through.per_second},
         "direct": {**direct.__dict__, "per_second": direct.per_second},
-        "gateway_cached": {**cached.__dict__, "per_second": cached.per_second},
-    }, indent=2, ensure_ascii=False), encoding="utf-8")
-    return text
+        "gateway_cached": {**cached.__dict__, "per_second": cached.per_second}})
 
 
 if __name__ == "__main__":

@@ -2,12 +2,11 @@
 ``standard``-analyser index of the same corpus, same Elasticsearch, same run."""
 from __future__ import annotations
 
-import json
 import uuid
 
 from elasticsearch import Elasticsearch
 
-from bench.harness import RESULTS, machine
+from bench.harness import machine, save
 from portal_common.settings import Settings
 from tests.relevance import evaluate
 
@@ -39,14 +38,8 @@ def run() -> str:
         *(f"| {a['q']} | {a['ndcg']:.2f} | {b['ndcg']:.2f} |"
           for a, b in zip(ours.per_query, plain.per_query)),
     ]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "search_relevance.md").write_text(text, encoding="utf-8")
-    (RESULTS / "search_relevance.json").write_text(json.dumps({
+    return save("search_relevance", lines, {
         "machine": m, "ours": {"ndcg_at_10": ours.ndcg, "recall_at_10": ours.recall},
         "baseline": {"ndcg_at_10": plain.ndcg, "recall_at_10": plain.recall},
         "per_query": [{"q": a["q"], "ours": a["ndcg"], "baseline": b["ndcg"]}
-                      for a, b in zip(ours.per_query, plain.per_query)],
-    }, indent=2, ensure_ascii=False), encoding="utf-8")
-    return text
+                      for a, b in zip(ours.per_query, plain.per_query)]})
