@@ -237,6 +237,32 @@ def _respond(body: bytes, mimetype: str, etag: str, cache_control: str, status: 
     return response.make_conditional(request)
 
 
+def _find(cache: ResponseCache, key: str, generation: tuple, ttl: float | None
+          ) -> tuple[_Entry | None, str, bool]:
+    """The stored answer to serve for ``key`` (or None: compute it), how it was found (the
+    lookup outcome), and whether this request leads the computation (it must ``land``)."""
+    def fresh(stale_s: float = 0.0) -> _Entry | None:
+        entry = cache.get(key)
+        if (entry is not None and entry.generation == generation
+                and (ttl is None or time.monotonic() - entry.stored_at < ttl + stale_s)):
+            return entry
+        return None
+
+    if (entry := fresh()) is not None:
+        return entry, "hit", False
+    flight = cache.lead(key)
+    if flight is None:
+        return None, "miss", True
+    if ttl is not None and (entry := fresh(stale_s=ttl)) is not None:
+        # a time-limited answer being recomputed: the previous one, at most one more ttl
+        # old, is served meanwhile (never one an event has invalidated)
+        return entry, "stale", False
+    flight.wait(FOLLOW_WAIT_S)  # the same miss is being computed: take its answer
+    if (entry := fresh()) is not None:
+        return entry, "followed", False
+    return None, "miss", False  # the other request failed or is slow: compute, alone
+
+
 def cached(*sources: str, ttl: float | None = None, max_age: int = 0) -> Callable:
     """Cache a public GET view's 200 JSON answers (see the module docstring).
 
@@ -263,33 +289,11 @@ def cached(*sources: str, ttl: float | None = None, max_age: int = 0) -> Callabl
             key = _cache_key()
             generation = cache.generation(sources)
             usable = cache.listening or not sources
-
-            def fresh(stale_s: float = 0.0) -> _Entry | None:
-                entry = cache.get(key) if usable else None
-                if (entry is not None and entry.generation == generation
-                        and (ttl is None or time.monotonic() - entry.stored_at < ttl + stale_s)):
-                    return entry
-                return None
-
-            entry = fresh()
-            if entry is None and usable and (flight := cache.lead(key)) is not None:
-                if ttl is not None and (entry := fresh(stale_s=ttl)) is not None:
-                    # a time-limited answer being recomputed: the previous one, at most one
-                    # more ttl old, is served meanwhile (never one an event has invalidated)
-                    LOOKUPS.labels(label, "stale").inc()
-                    return _respond(entry.body, entry.mimetype, entry.etag, cache_control)
-                flight.wait(FOLLOW_WAIT_S)  # the same miss is being computed: take its answer
-                entry = fresh()
-                if entry is not None:
-                    LOOKUPS.labels(label, "followed").inc()
-                    return _respond(entry.body, entry.mimetype, entry.etag, cache_control)
-                leader = False  # the other request failed or is slow: compute, alone
-            else:
-                leader = entry is None and usable
+            entry, outcome, leads = (_find(cache, key, generation, ttl) if usable
+                                     else (None, "bypass", False))
+            LOOKUPS.labels(label, outcome).inc()
             if entry is not None:
-                LOOKUPS.labels(label, "hit").inc()
                 return _respond(entry.body, entry.mimetype, entry.etag, cache_control)
-            LOOKUPS.labels(label, "miss" if usable else "bypass").inc()
             try:
                 response = make_response(view(*args, **kwargs))
                 if response.status_code != 200 or not response.is_json:
@@ -300,7 +304,7 @@ def cached(*sources: str, ttl: float | None = None, max_age: int = 0) -> Callabl
                     cache.put(key, _Entry(body, response.mimetype, etag, generation,
                                           time.monotonic()))
             finally:
-                if leader:
+                if leads:
                     cache.land(key)
             return _respond(body, response.mimetype, etag, cache_control)
 
