@@ -29,9 +29,6 @@ ENTRYPOINT_SECONDS = Histogram(
     buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
 
 
-_heap_frozen = False
-
-
 def freeze_loaded_objects() -> None:
     """Once per process, after start-up: hide what is loaded by then (modules, schemas, routes,
     extensions: it lives as long as the process) from the garbage collector.
@@ -40,9 +37,7 @@ def freeze_loaded_objects() -> None:
     60-90 ms in a gateway worker, every few seconds under load: most of its p99 latency. After
     ``gc.freeze()`` a collection walks only what was made since (``gc.freeze`` docs: the
     recommended pattern for a process that forks workers or serves long)."""
-    global _heap_frozen
-    if not _heap_frozen:
-        _heap_frozen = True
+    if gc.get_freeze_count() == 0:  # not yet: the first container or worker of the process
         gc.collect()
         gc.freeze()
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from typing import Callable
+from typing import Callable, ContextManager
 
 from nameko.extensions import DependencyProvider
 from prometheus_client import Histogram
@@ -28,13 +28,14 @@ SCANS = Histogram("portal_catch_up_scan_seconds", "Duration of catch-up scans", 
 
 
 class Pace:
-    def __init__(self, every_s: float, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, every_s: float, clock: Callable[[], float] = time.monotonic,
+                 timer: Callable[[], ContextManager] = contextlib.nullcontext):
         self.every_s = every_s
         self.clock = clock
+        self.timer = timer        # times a scan: ``with pace.timer(): ...``
         self._next = 0.0          # the first tick scans
         self._soon = False
         self._lock = threading.Lock()
-        self.timer = contextlib.nullcontext  # how a scan is timed (CatchUpPace: a histogram)
 
     def soon(self) -> None:
         """Work is known to be waiting: scan on the next tick."""
@@ -55,8 +56,8 @@ class CatchUpPace(DependencyProvider):
     """One ``Pace`` per service container, shared by its workers."""
 
     def setup(self):
-        self.pace = Pace(get_settings().catch_up_scan_interval_s)
-        self.pace.timer = SCANS.labels(self.container.service_name).time
+        self.pace = Pace(get_settings().catch_up_scan_interval_s,
+                         timer=SCANS.labels(self.container.service_name).time)
 
     def get_dependency(self, worker_ctx) -> Pace:
         return self.pace
