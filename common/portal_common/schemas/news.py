@@ -9,7 +9,7 @@ from datetime import date
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from portal_common.schemas import SLUG_PATTERN
+from portal_common.schemas import SLUG_PATTERN, Page
 
 ID_PATTERN = r"^[0-9a-f]{32}$"
 """Article, album, newsletter and media ids: 32 hex digits. No slug ever has this form, so a
@@ -104,11 +104,34 @@ class CategoryIn(BaseModel):
     order: int = Field(0, ge=0, le=10_000)
 
 
-class Page(BaseModel):
+ARTICLE_STATUSES = ("draft", "scheduled", "published", "unpublished", "deleted")
+
+
+class NewsListQuery(Page):
+    """The public article list (``GET /api/v1/news``, ``news.list_published``)."""
+
+    category: str | None = Field(None, max_length=120, description="a category slug; includes "
+                                 "its sub-categories (unknown: 422)")
+    tag: str | None = Field(None, max_length=80)
+
+
+class StaffNewsQuery(Page):
+    """The newsroom's article list, any status (``GET /api/v1/staff/news``)."""
+
+    status: str | None = Field(None, pattern="^(" + "|".join(ARTICLE_STATUSES) + ")$")
+    category: str | None = Field(None, pattern=SLUG_PATTERN, max_length=120)
+
+
+class MostReadQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    page: int = Field(1, ge=1, le=10_000)
-    per_page: int = Field(20, ge=1, le=100)
+    days: int = Field(30, ge=1, le=365, description="count the views of the last N days")
+    limit: int = Field(10, ge=1, le=50)
+    category: str | None = Field(None, max_length=120)
+
+
+class MediaQuery(Page):
+    kind: str | None = Field(None, pattern="^(image|pdf)$")
 
 
 class AlbumIn(BaseModel):

@@ -21,7 +21,9 @@ from gateway.caching import cached
 from gateway.contract import ListPage, operation
 from gateway.inputs import UnsupportedMediaType, json_body, query_args
 from portal_common.errors import Invalid, NotFound, validated
-from portal_common.schemas.news import (AlbumIn, AlbumPatch, NewsletterIn, NewsletterPatch)
+from portal_common.schemas import Page
+from portal_common.schemas.news import (AlbumIn, AlbumPatch, MediaQuery, NewsletterIn,
+                                        NewsletterPatch)
 
 bp = Blueprint("media", __name__, url_prefix="/api/v1")
 WRITERS = ("admin", "editor")
@@ -71,14 +73,6 @@ class MediaForm(BaseModel):
 
     caption: str | None = Field(None, max_length=500)
     credit: str | None = Field(None, max_length=200)
-
-
-class MediaQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    kind: str | None = Field(None, pattern="^(image|pdf)$")
-    page: int = Field(1, ge=1, le=10_000)
-    per_page: int = Field(20, ge=1, le=100)
 
 
 class Media(BaseModel):
@@ -140,14 +134,7 @@ class Newsletter(BaseModel):
     pdf: MediaLink
 
 
-class PageQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    page: int = Field(1, ge=1, le=10_000)
-    per_page: int = Field(20, ge=1, le=100)
-
-
-class NewsletterQuery(PageQuery):
+class NewsletterQuery(Page):
     year: int | None = Field(None, ge=1900, le=2100)
 
 
@@ -248,11 +235,11 @@ def _serve(media_id: str, variant: str) -> Response:
 
 # -- albums ------------------------------------------------------------------------------------
 @bp.get("/albums")
-@operation(tags=["albums"], query=PageQuery, response=ListPage[AlbumSummary], cached=True)
+@operation(tags=["albums"], query=Page, response=ListPage[AlbumSummary], cached=True)
 @cached(ttl=1)
 def list_albums():
     """Published photo albums, newest first."""
-    query = query_args(PageQuery)
+    query = query_args(Page)
     return jsonify(_rpc().call("news", "list_albums", query.page, query.per_page))
 
 
@@ -265,11 +252,11 @@ def get_album(album_id: str):
 
 
 @bp.get("/newsroom/albums")
-@operation(tags=["albums"], query=PageQuery, response=ListPage[AlbumSummary])
+@operation(tags=["albums"], query=Page, response=ListPage[AlbumSummary])
 @require_roles(*WRITERS)
 def list_albums_for_staff():
     """Every album, published or not, newest first (editor, admin)."""
-    query = query_args(PageQuery)
+    query = query_args(Page)
     return jsonify(_rpc().call("news", "list_albums", query.page, query.per_page, True))
 
 

@@ -9,52 +9,22 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from gateway.accounts import require_roles
 from gateway.caching import cached
 from gateway.contract import ListPage, operation
 from gateway.inputs import json_body, query_args
-from portal_common.schemas import SLUG_PATTERN
-from portal_common.schemas.news import ArticleDraft, ArticlePatch, CategoryIn, ScheduleIn
+from portal_common.schemas import Page
+from portal_common.schemas.news import (ArticleDraft, ArticlePatch, CategoryIn, MostReadQuery,
+                                        NewsListQuery, ScheduleIn, StaffNewsQuery)
 
 bp = Blueprint("news", __name__, url_prefix="/api/v1")
 WRITERS = ("admin", "editor")
-STATUS_PATTERN = "^(draft|scheduled|published|unpublished|deleted)$"
 
 
 # -- query models ----------------------------------------------------------------------------
-class NewsQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    category: str | None = Field(None, max_length=120, description="a category slug; includes "
-                                 "its sub-categories (unknown: 422)")
-    tag: str | None = Field(None, max_length=80)
-    page: int = Field(1, ge=1, le=10_000)
-    per_page: int = Field(20, ge=1, le=100)
-
-
-class MostReadQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    days: int = Field(30, ge=1, le=365, description="count the views of the last N days")
-    limit: int = Field(10, ge=1, le=50)
-    category: str | None = Field(None, max_length=120)
-
-
-class StaffNewsQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    status: str | None = Field(None, pattern=STATUS_PATTERN)
-    category: str | None = Field(None, pattern=SLUG_PATTERN, max_length=120)
-    page: int = Field(1, ge=1, le=10_000)
-    per_page: int = Field(20, ge=1, le=100)
-
-
-class PageQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    page: int = Field(1, ge=1, le=10_000)
+class PageQuery(Page):
     per_page: int = Field(50, ge=1, le=100)
 
 
@@ -195,12 +165,12 @@ def delete_category(slug: str):
 
 # -- public reads ----------------------------------------------------------------------------
 @bp.get("/news")
-@operation(tags=["news"], query=NewsQuery, response=ListPage[ArticleSummary], cached=True)
+@operation(tags=["news"], query=NewsListQuery, response=ListPage[ArticleSummary], cached=True)
 @cached("news")
 def list_news():
     """Published articles, newest first: ``{items, page, per_page, total}``. A category
     includes its sub-categories; 422 for an unknown category or bad paging."""
-    query = query_args(NewsQuery)
+    query = query_args(NewsListQuery)
     return jsonify(_rpc().call("news", "list_articles", query.category, query.page,
                                query.per_page, query.tag))
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import jwt
 from flask import Blueprint, current_app, g, jsonify, request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from gateway import limits
 from gateway.accounts import require_roles
@@ -12,18 +12,12 @@ from gateway.contract import ListPage, operation
 from gateway.inputs import json_body, query_args
 from gateway.problems import problem
 from gateway.visitor_ids import voter_id
+from portal_common.schemas import Page
 from portal_common.schemas.analytics import PollDraft, VoteIn
 
 bp = Blueprint("polls", __name__, url_prefix="/api/v1/polls")
 
 RESULT_ROLES = {"admin", "editor"}
-
-
-class PollQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    page: int = Field(1, ge=1, le=10_000)
-    per_page: int = Field(20, ge=1, le=100)
 
 
 class PollOption(BaseModel):
@@ -80,11 +74,11 @@ def _claims_if_signed_in():
 
 
 @bp.get("")
-@operation(tags=["polls"], query=PollQuery, response=ListPage[Poll], cached=True)
+@operation(tags=["polls"], query=Page, response=ListPage[Poll], cached=True)
 @cached("analytics", ttl=30)
 def list_polls():
     """Polls, newest first: ``{items, page, per_page, total}``."""
-    query = query_args(PollQuery)
+    query = query_args(Page)
     return jsonify(_rpc().call("analytics", "list_polls", query.page, query.per_page))
 
 

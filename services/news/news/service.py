@@ -19,51 +19,17 @@ from portal_common.mongo import MongoStore
 from portal_common.observability import Instrumentation, OpsEndpoints, check
 from portal_common.schemas import SLUG_PATTERN
 from portal_common.schemas.news import (AlbumIn, AlbumPatch, ArticleDraft, ArticlePatch,
-                                        CategoryIn, ImportItem, NewsletterIn, NewsletterPatch,
-                                        Page, ScheduleIn)
-from pydantic import BaseModel, ConfigDict, Field
+                                        CategoryIn, ImportItem, MediaQuery, MostReadQuery,
+                                        NewsletterIn, NewsletterPatch, NewsListQuery, Page,
+                                        ScheduleIn, StaffNewsQuery)
 
 from news.library import Library
 from news.media import MediaStore, decode_upload
-from news.store import STATUSES, ArticleStore
+from news.store import ArticleStore
 
 # how often each instance looks for scheduled articles whose time has come
 SCHEDULE_INTERVAL_S = float(os.environ.get("NEWS_SCHEDULE_INTERVAL_S", "2"))
 _SLUG = re.compile(SLUG_PATTERN)
-
-
-class StaffListQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    status: str | None = Field(None, pattern="^(" + "|".join(STATUSES) + ")$")
-    category: str | None = Field(None, pattern=SLUG_PATTERN, max_length=120)
-    page: int = Field(1, ge=1, le=10_000)
-    per_page: int = Field(20, ge=1, le=100)
-
-
-class PublicListQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    category: str | None = Field(None, max_length=120)
-    tag: str | None = Field(None, max_length=80)
-    page: int = Field(1, ge=1, le=10_000)
-    per_page: int = Field(20, ge=1, le=100)
-
-
-class MostReadQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    days: int = Field(30, ge=1, le=365)
-    limit: int = Field(10, ge=1, le=50)
-    category: str | None = Field(None, max_length=120)
-
-
-class MediaQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    kind: str | None = Field(None, pattern="^(image|pdf)$")
-    page: int = Field(1, ge=1, le=10_000)
-    per_page: int = Field(20, ge=1, le=100)
 
 
 def slug_of_path(path: str) -> str | None:
@@ -169,7 +135,7 @@ class NewsService(OpsEndpoints):
     def list_articles(self, category=None, page=1, per_page=20, tag=None):
         """Published articles, newest first: ``{items, page, per_page, total}``; a category
         includes its sub-categories. Raises Invalid (unknown category)."""
-        query = validated(PublicListQuery, {"category": category, "page": page,
+        query = validated(NewsListQuery, {"category": category, "page": page,
                                             "per_page": per_page, "tag": tag})
         return self.articles.list_published(query.category, query.page, query.per_page,
                                             tag=query.tag)
@@ -177,7 +143,7 @@ class NewsService(OpsEndpoints):
     @rpc
     def list_articles_for_staff(self, status=None, category=None, page=1, per_page=20):
         """Every article not deleted (or those of one ``status``), last changed first."""
-        query = validated(StaffListQuery, {"status": status, "category": category,
+        query = validated(StaffNewsQuery, {"status": status, "category": category,
                                            "page": page, "per_page": per_page})
         return self.articles.list_for_staff(query.status, query.category, query.page,
                                             query.per_page)

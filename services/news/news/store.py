@@ -31,13 +31,13 @@ from pymongo.errors import DuplicateKeyError
 from portal_common.errors import Conflict, Invalid, NotFound
 from portal_common.events import iso_utc, new_event
 from portal_common.events import outbox
-from portal_common.schemas.news import ArticleDraft, ArticlePatch, CategoryIn, ImportItem
+from portal_common.schemas.news import (ARTICLE_STATUSES, ArticleDraft, ArticlePatch,
+                                        CategoryIn, ImportItem)
 
 from news.text import looks_like_id, make_slug, parse_credits, plain_text, safe_slug, sanitize_html
 
-DRAFT, SCHEDULED, PUBLISHED, UNPUBLISHED, DELETED = (
-    "draft", "scheduled", "published", "unpublished", "deleted")
-STATUSES = (DRAFT, SCHEDULED, PUBLISHED, UNPUBLISHED, DELETED)
+STATUSES = ARTICLE_STATUSES  # the contract's list (portal_common.schemas.news)
+DRAFT, SCHEDULED, PUBLISHED, UNPUBLISHED, DELETED = STATUSES
 MAX_SLUG_ATTEMPTS = 50
 MAX_COMMIT_ATTEMPTS = 20
 RELATED_LIMIT = 5
