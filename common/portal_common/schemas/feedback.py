@@ -16,6 +16,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from portal_common.schemas import Page
+
 KINDS = ("feedback", "question", "petition", "opinion_report")
 Kind = Literal["feedback", "question", "petition", "opinion_report"]
 PublicKind = Literal["feedback", "question", "petition"]
@@ -281,7 +283,7 @@ class DueDays(BaseModel):
 PERIOD = r"^(19|20)\d{2}(-(0[1-9]|1[0-2]|Q[1-4]))?$"  # a year of 1900-2099, a month or a quarter
 
 
-class InboxQuery(BaseModel):
+class InboxQuery(Page):
 
     status: str | None = Field(None, max_length=200, pattern=r"^[a-z_]+(,[a-z_]+)*$",
                                description="One status or several, comma-separated.")
@@ -295,8 +297,6 @@ class InboxQuery(BaseModel):
     received_to: date | None = Field(None, alias="to")
     q: str | None = Field(None, min_length=2, max_length=200,
                           description="Words of the text, with or without diacritics.")
-    page: int = Field(1, ge=1, le=10_000)
-    per_page: int = Field(20, ge=1, le=100)
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

@@ -22,6 +22,7 @@ from gateway.accounts import (PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, UNIT_SCO
 from gateway.contract import ListPage, operation
 from gateway.inputs import json_body, query_args
 from portal_common.errors import Conflict, Invalid, NotFound
+from portal_common.schemas import Page
 
 bp = Blueprint("users", __name__, url_prefix="/api/v1/users")
 
@@ -95,12 +96,9 @@ class User(BaseModel):
     updated_at: str | None = Field(None, examples=["2024-03-02T08:00:00Z"])
 
 
-class UsersQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UsersQuery(Page):
     role: Role | None = None
     disabled: bool | None = None
-    page: int = Field(1, ge=1, le=10_000)
     per_page: int = Field(50, ge=1, le=100)
 
 
