@@ -28,6 +28,7 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 from elasticsearch import Elasticsearch
+from prometheus_client.parser import text_string_to_metric_families
 from pymongo import MongoClient
 
 from bench import processes
@@ -139,9 +140,10 @@ def _wait_for_startup_scan(metrics_url: str, timeout: float = 300) -> None:
     (``portal_catch_up_scan_seconds``): start-up work, not what a search costs."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for line in requests.get(metrics_url, timeout=5).text.splitlines():
-            if line.startswith("portal_catch_up_scan_seconds_count") and float(
-                    line.rsplit(" ", 1)[1]) >= 1:
+        for family in text_string_to_metric_families(requests.get(metrics_url, timeout=5).text):
+            if family.name == "portal_catch_up_scan_seconds" and any(
+                    sample.name.endswith("_count") and sample.value >= 1
+                    for sample in family.samples):
                 return
         time.sleep(1)
     raise RuntimeError("the documents service did not finish its start-up catch-up scan")
