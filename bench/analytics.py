@@ -31,20 +31,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pika
-import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from analytics.visits import local_day
 from bench import processes
 from bench.harness import http_getter, machine, measure, measure_arrivals, report, save
-from bench.rpc_roundtrip import _start, _stop
 from gateway.pageviews import PageViewPublisher
 from portal_common.events import new_event, utc_now_iso
 from portal_common.mongo import make_client
 from portal_common.rabbit_admin import temporary_vhost
 from portal_common.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 INGEST_EVENTS = 40_000
 REPLAYED = 4_000
@@ -109,39 +106,24 @@ class Platform:
         self.db = self.mongo[self.settings.database_name("analytics")]
         self.gateway = gateway
 
-    def _spawn(self, name: str, command: list[str], health: str):
-        import subprocess
-        log = self.tmp / f"{name}.log"
-        with log.open("w") as out:
-            process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=out,
-                                       stderr=subprocess.STDOUT, text=True)
-        self.processes.append(process)
-
-        def healthy():
-            if process.poll() is not None:
-                raise RuntimeError(f"{name} exited:\n{log.read_text()[-2000:]}")
-            try:
-                return requests.get(health, timeout=1).status_code == 200
-            except requests.RequestException:
-                return False
-
-        if not _wait(healthy, 90, 0.3):
-            raise RuntimeError(f"{name} did not become healthy:\n{log.read_text()[-2000:]}")
+    def _spawn(self, name: str, command: list, health: str):
+        self.processes.append(processes.start(command, self.env, self.tmp / f"{name}.log",
+                                              health))
 
     def __enter__(self):
-        self._spawn("analytics", [str(BIN / "portal-nameko"), "run", "--config",
+        self._spawn("analytics", [BIN / "portal-nameko", "run", "--config",
                                   "services/analytics/config.yaml",
                                   "analytics.service:AnalyticsService"],
                     f"http://127.0.0.1:{self.env['ANALYTICS_HTTP_PORT']}/healthz")
         if self.gateway:
-            self._spawn("gateway", [str(BIN / "gunicorn"), "--config", "gateway/gunicorn.conf.py",
+            self._spawn("gateway", [BIN / "gunicorn", "--config", "gateway/gunicorn.conf.py",
                                     "gateway.wsgi:app"],
                         f"http://127.0.0.1:{self.env['GATEWAY_PORT']}/healthz")
         return self
 
     def __exit__(self, exc_type, *exc):
         for process in self.processes:
-            _stop(process)
+            processes.stop(process)
         if exc_type is not None:  # say why, before the temporary directory goes
             for log in sorted(self.tmp.glob("*.log")):
                 print(f"--- {log.name} (last lines)\n{log.read_text()[-3000:]}", file=sys.stderr)
@@ -183,14 +165,14 @@ def run_pageview_ingest() -> str:
         tmp = Path(tmp)
         with temporary_vhost(f"bench_{uuid.uuid4().hex[:8]}") as amqp_uri:
             count_file = tmp / "raw-count"
-            raw = _start([sys.executable, "-m", "bench.raw_pageview_consumer", amqp_uri,
-                          str(count_file)], amqp_uri, tmp / "raw.log",
-                         lambda: count_file.exists())
+            raw = processes.start([sys.executable, "-m", "bench.raw_pageview_consumer",
+                                   amqp_uri, count_file], {**os.environ, "AMQP_URI": amqp_uri},
+                                  tmp / "raw.log", count_file.exists, timeout=60)
             try:
                 raw_seconds = _ingest(amqp_uri, events,
                                       lambda: int(count_file.read_text() or 0))
             finally:
-                _stop(raw)
+                processes.stop(raw)
         with temporary_vhost(f"bench_{uuid.uuid4().hex[:8]}") as amqp_uri, \
                 Platform(amqp_uri, tmp) as platform:
             seconds = _ingest(amqp_uri, events, platform.total)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -32,7 +31,6 @@ from portal_common.rabbit_admin import temporary_vhost
 from portal_common.schemas.feedback import INTAKE_QUEUE_ARGUMENTS
 from portal_common.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[1]
 BODY = {"kind": "feedback", "district": "bat-xat",
         "text": "Công ty ở Bát Xát chậm trả lương tháng 11 cho công nhân, đề nghị công đoàn can thiệp."}
 SERIAL, CONCURRENT, CONCURRENCY = 200, 400, 8
@@ -88,37 +86,20 @@ class HttpSubmitter:
 
 
 class Processes:
+    """The processes of a run by name, so that one can be stopped and started again."""
+
     def __init__(self, env: dict, workdir: Path):
         self.env, self.workdir = env, workdir
         self.running: dict[str, subprocess.Popen] = {}
 
     def start(self, name: str, command: list[str], health: str) -> None:
-        log = open(self.workdir / f"{name}.log", "ab")
-        self.running[name] = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log,
-                                              stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.running[name].poll() is not None:
-                break
-            try:
-                if requests.get(health, timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.3)
-        raise RuntimeError(f"{name} did not start:\n"
-                           f"{(self.workdir / f'{name}.log').read_text()[-2000:]}")
+        self.running[name] = processes.start(command, self.env, self.workdir / f"{name}.log",
+                                             health)
 
     def stop(self, name: str) -> None:
         process = self.running.pop(name, None)
-        if process is None or process.poll() is not None:
-            return
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
+        if process is not None:
+            processes.stop(process)
 
 
 def _wait_count(records, expected: int, timeout: float = 120) -> int:

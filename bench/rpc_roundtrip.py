@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
 import pika
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from bench import processes
 from bench.harness import measure, report
 from portal_common.rabbit_admin import temporary_vhost
 
@@ -60,31 +59,6 @@ def _nameko_caller(config: dict):
     return make
 
 
-def _start(command: list[str], amqp_uri: str, log: Path, ready) -> subprocess.Popen:
-    """Start a server process (output to ``log``, never to a pipe nobody reads) and wait until
-    ``ready()`` is true."""
-    with log.open("w") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "AMQP_URI": amqp_uri},
-                                   stdout=out, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{command[0]} exited:\n{log.read_text()[-2000:]}")
-        if ready():
-            return process
-        time.sleep(0.3)
-    process.kill()
-    raise RuntimeError(f"{' '.join(command)} did not become ready:\n{log.read_text()[-2000:]}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
-
 def run() -> str:
     vhost = f"bench_{uuid.uuid4().hex[:8]}"
     with temporary_vhost(vhost) as amqp_uri, tempfile.TemporaryDirectory() as tmp:
@@ -102,14 +76,16 @@ def run() -> str:
                 return False
 
         bin_dir = Path(sys.executable).parent
+        env = {**os.environ, "AMQP_URI": amqp_uri}
         raw_log = tmp / "raw.log"
         servers = []
         try:
-            servers.append(_start([str(bin_dir / "portal-nameko"), "run", "--config",
-                                   str(config_file), "bench.echo_service:EchoService"],
-                                  amqp_uri, tmp / "nameko.log", nameko_ready))
-            servers.append(_start([sys.executable, "-m", "bench.raw_echo_server", amqp_uri],
-                                  amqp_uri, raw_log, lambda: "ready" in raw_log.read_text()))
+            servers.append(processes.start([bin_dir / "portal-nameko", "run", "--config",
+                                            config_file, "bench.echo_service:EchoService"],
+                                           env, tmp / "nameko.log", nameko_ready, timeout=60))
+            servers.append(processes.start([sys.executable, "-m", "bench.raw_echo_server",
+                                            amqp_uri], env, raw_log,
+                                           lambda: "ready" in raw_log.read_text(), timeout=60))
             pairs = []
             for calls, concurrency in ((SERIAL_CALLS, 1), (CONCURRENT_CALLS, CONCURRENCY)):
                 baseline = measure("raw pika request/reply", lambda: RawClient(amqp_uri),
@@ -119,7 +95,7 @@ def run() -> str:
                 pairs.append((measured, baseline))
         finally:
             for server in servers:
-                _stop(server)
+                processes.stop(server)
     return report("rpc_roundtrip", "RPC round trip: Nameko vs raw AMQP (pika)", pairs,
                   notes="Same RabbitMQ, same run; each server in its own process; "
                         "ratios are measured ÷ baseline (throughput below 1× and latency above "
