@@ -54,8 +54,13 @@ class Portal:
             return response.json if response.status_code == 200 else None
         return wait_until(look, timeout=timeout, interval=0.1)
 
-    def details(self, code: str) -> dict:
-        response = self.client.get(f"/api/v1/feedback/{code}/details", headers=self.admin)
+    def details(self, code: str, timeout: float = 20.0) -> dict:
+        """The staff view; intake answers 202 before the service stores, so a 404 is waited out."""
+        def look():
+            response = self.client.get(f"/api/v1/feedback/{code}/details", headers=self.admin)
+            return None if response.status_code == 404 else response
+        response = wait_until(look, timeout=timeout, interval=0.1)
+        assert response is not None, f"{code} was never stored"
         assert response.status_code == 200, response.json
         return response.json
 
