@@ -19,14 +19,20 @@ Requests with an ``Authorization`` header are never cached (staff may see drafts
 Concurrent misses of one key are computed once per worker: the first request calls the view,
 the others wait for its answer (at most ``FOLLOW_WAIT_S``) instead of each sending the same
 call to a service. Without it, a popular search expiring sent as many identical searches to
-Elasticsearch as there were requests waiting for it. While a *time-limited* answer is being
-recomputed, the others get the previous one (at most one more ``ttl`` old) without waiting:
-the visitor counter, read on every page, does not stall every two seconds.
+Elasticsearch as there were requests waiting for it.
+
+A *time-limited* answer past its ttl (but less than one more ttl old) is revalidated in the
+background (stale-while-revalidate): every request, the one that noticed the expiry included,
+gets the previous answer at once while one thread of the worker's ``REFRESH_THREADS``
+recomputes it. The visitor counter, read on every page, never makes a visitor wait for the
+service every two seconds. A failed refresh keeps the previous answer until it is two ttls
+old; after that the next request computes in line (and sees the error, if it persists).
 """
 from __future__ import annotations
 
 import functools
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 import logging
 import threading
 import time
@@ -35,8 +41,10 @@ from dataclasses import dataclass
 from typing import Callable
 
 import pika
-from flask import Response, current_app, make_response, request
+from flask import Response, copy_current_request_context, current_app, make_response, request
 from prometheus_client import Counter
+
+from portal_common.logs import current_correlation_id, set_correlation_id
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +52,7 @@ LOOKUPS = Counter("portal_gateway_cache_lookups_total", "Response cache lookups"
                   ["source", "outcome"])
 # how long a miss waits for the same miss in progress before computing its own answer
 FOLLOW_WAIT_S = 10.0
+REFRESH_THREADS = 2  # per worker process: background revalidations of time-limited answers
 INVALIDATIONS = Counter("portal_gateway_cache_invalidations_total",
                         "Cache generations bumped by events", ["source"])
 
@@ -72,6 +81,7 @@ class ResponseCache:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._connection = None
+        self._refresher: ThreadPoolExecutor | None = None
 
     # -- generations -------------------------------------------------------------------------
     def watch(self, sources) -> None:
@@ -129,6 +139,21 @@ class ResponseCache:
             flight = self._flights.pop(key, None)
         if flight is not None:
             flight.set()
+
+    def refresh_later(self, key: str, refresh: Callable[[], None]) -> None:
+        """Run ``refresh`` (which recomputes ``key`` and lands it) on a background thread."""
+        with self._lock:
+            if self._refresher is None and not self._stopping.is_set():
+                # made on first use: the threads must live in the worker, after gunicorn forked
+                self._refresher = ThreadPoolExecutor(REFRESH_THREADS,
+                                                     thread_name_prefix="cache-refresh")
+            refresher = self._refresher
+        try:
+            if refresher is None:
+                raise RuntimeError("the cache is stopping")
+            refresher.submit(refresh)
+        except RuntimeError:  # stopping: nobody will recompute it in the background
+            self.land(key)
 
     # -- the invalidation thread -------------------------------------------------------------
     def ensure_listener(self) -> None:
@@ -216,6 +241,10 @@ class ResponseCache:
 
     def stop(self) -> None:
         self._stopping.set()
+        with self._lock:
+            refresher, self._refresher = self._refresher, None
+        if refresher is not None:
+            refresher.shutdown(wait=False, cancel_futures=True)
         self._reconnect()
 
 
@@ -240,7 +269,8 @@ def _respond(body: bytes, mimetype: str, etag: str, cache_control: str, status: 
 def _find(cache: ResponseCache, key: str, generation: tuple, ttl: float | None
           ) -> tuple[_Entry | None, str, bool]:
     """The stored answer to serve for ``key`` (or None: compute it), how it was found (the
-    lookup outcome), and whether this request leads the computation (it must ``land``)."""
+    lookup outcome), and whether this request leads the computation (it must ``land`` it:
+    in line when no answer is returned, in the background when a stale one is)."""
     def fresh(stale_s: float = 0.0) -> _Entry | None:
         entry = cache.get(key)
         if (entry is not None and entry.generation == generation
@@ -251,16 +281,44 @@ def _find(cache: ResponseCache, key: str, generation: tuple, ttl: float | None
     if (entry := fresh()) is not None:
         return entry, "hit", False
     flight = cache.lead(key)
+    # a time-limited answer past its ttl: the previous one, at most one more ttl old, is
+    # served while it is recomputed (never one an event has invalidated)
+    stale = fresh(stale_s=ttl) if ttl is not None else None
     if flight is None:
-        return None, "miss", True
-    if ttl is not None and (entry := fresh(stale_s=ttl)) is not None:
-        # a time-limited answer being recomputed: the previous one, at most one more ttl
-        # old, is served meanwhile (never one an event has invalidated)
-        return entry, "stale", False
+        return (stale, "refresh", True) if stale is not None else (None, "miss", True)
+    if stale is not None:
+        return stale, "stale", False
     flight.wait(FOLLOW_WAIT_S)  # the same miss is being computed: take its answer
     if (entry := fresh()) is not None:
         return entry, "followed", False
     return None, "miss", False  # the other request failed or is slow: compute, alone
+
+
+def _compute(view: Callable, args, kwargs, generation: tuple) -> tuple[Response, _Entry | None]:
+    """The view's response, and the entry to keep when it is a cacheable one (a 200 JSON)."""
+    response = make_response(view(*args, **kwargs))
+    if response.status_code != 200 or not response.is_json:
+        return response, None
+    body = response.get_data()
+    return response, _Entry(body, response.mimetype, _etag(body), generation, time.monotonic())
+
+
+def _refresh(cache: ResponseCache, key: str, generation: tuple, view: Callable, args, kwargs,
+             correlation_id: str | None) -> None:
+    """Recompute ``key`` in the background (in a copy of the request that found it stale);
+    on failure the previous answer stays until it is too old."""
+    set_correlation_id(correlation_id)
+    try:
+        response, answer = _compute(view, args, kwargs, generation)
+        if answer is None:
+            log.warning("refreshing %s answered %s: the previous answer is kept", key,
+                        response.status_code)
+        else:
+            cache.put(key, answer)
+    except Exception:  # noqa: BLE001 - a background thread: report, keep the previous answer
+        log.warning("refreshing %s failed: the previous answer is kept", key, exc_info=True)
+    finally:
+        cache.land(key)
 
 
 def cached(*sources: str, ttl: float | None = None, max_age: int = 0) -> Callable:
@@ -293,20 +351,21 @@ def cached(*sources: str, ttl: float | None = None, max_age: int = 0) -> Callabl
                                      else (None, "bypass", False))
             LOOKUPS.labels(label, outcome).inc()
             if entry is not None:
+                if leads:
+                    cache.refresh_later(key, copy_current_request_context(functools.partial(
+                        _refresh, cache, key, generation, view, args, kwargs,
+                        current_correlation_id())))
                 return _respond(entry.body, entry.mimetype, entry.etag, cache_control)
             try:
-                response = make_response(view(*args, **kwargs))
-                if response.status_code != 200 or not response.is_json:
+                response, answer = _compute(view, args, kwargs, generation)
+                if answer is None:
                     return response
-                body = response.get_data()
-                etag = _etag(body)
                 if usable:
-                    cache.put(key, _Entry(body, response.mimetype, etag, generation,
-                                          time.monotonic()))
+                    cache.put(key, answer)
             finally:
                 if leads:
                     cache.land(key)
-            return _respond(body, response.mimetype, etag, cache_control)
+            return _respond(answer.body, answer.mimetype, answer.etag, cache_control)
 
         return wrapped
 

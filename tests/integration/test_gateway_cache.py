@@ -39,6 +39,14 @@ def _app(amqp_uri: str, state: dict) -> Flask:
     def slow_counter():
         return _slow(state)
 
+    @app.get("/flaky-counter")
+    @cached(ttl=1.0)
+    def flaky_counter():
+        state["computed"] += 1
+        if state.get("down"):
+            return jsonify(detail="service unavailable"), 503
+        return jsonify(value=state["computed"])
+
     return app
 
 
@@ -86,16 +94,36 @@ def test_concurrent_misses_of_one_answer_are_computed_once(state):
     app.extensions["response_cache"].stop()
 
 
-def test_while_a_time_limited_answer_is_recomputed_the_previous_one_is_served(state):
+def test_a_time_limited_answer_past_its_ttl_is_served_while_refreshed_in_the_background(state):
     app = _app(CLOSED, state)
+    client = app.test_client()
     state["release"].set()
-    assert app.test_client().get("/slow-counter").json == {"value": 1}
+    assert client.get("/slow-counter").json == {"value": 1}
     time.sleep(0.6)  # expired, but within one more ttl
     state["release"].clear()
     state["started"].clear()
     answers = _concurrently(app, "/slow-counter", 4, state)
-    values = sorted(a.json["value"] for a in answers)
-    assert values == [1, 1, 1, 2] and state["computed"] == 2  # only the first one waited
+    # nobody waited for the refresh, not even the request that started it
+    assert [a.json["value"] for a in answers] == [1, 1, 1, 1]
+    assert wait_until(lambda: client.get("/slow-counter").json == {"value": 2}, timeout=5,
+                      interval=0.02)
+    assert state["computed"] == 2  # refreshed once
+    app.extensions["response_cache"].stop()
+
+
+def test_a_failed_refresh_keeps_the_previous_answer_until_it_is_two_ttls_old(state):
+    app = _app(CLOSED, state)
+    client = app.test_client()
+    assert client.get("/flaky-counter").json == {"value": 1}
+    state["down"] = True
+    time.sleep(1.1)  # past the ttl: refreshed in the background, and the refresh fails
+    assert client.get("/flaky-counter").json == {"value": 1}
+    assert wait_until(lambda: state["computed"] >= 2, timeout=2, interval=0.01)
+    assert client.get("/flaky-counter").json == {"value": 1}  # the failure was not stored
+    time.sleep(1.0)  # two ttls old: computed in line, and the failure is the answer
+    assert client.get("/flaky-counter").status_code == 503
+    state["down"] = False
+    assert client.get("/flaky-counter").status_code == 200
     app.extensions["response_cache"].stop()
 
 
