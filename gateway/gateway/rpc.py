@@ -18,8 +18,9 @@ import time
 from typing import Any
 
 import pika
+from nameko.constants import NON_PERSISTENT
 from nameko.exceptions import RpcTimeout
-from nameko.rpc import RPC_QUEUE_TEMPLATE
+from nameko.rpc import RPC_QUEUE_TEMPLATE, ServiceProxy
 from nameko.standalone.rpc import ClusterRpcProxy
 from pika.exceptions import AMQPError, ChannelClosedByBroker
 from prometheus_client import Histogram
@@ -124,7 +125,11 @@ class RpcPool:
                                                     or set_correlation_id(None))
         started, outcome = time.perf_counter(), "ok"
         try:
-            return getattr(getattr(proxy._proxy, service), method)(*args, **kwargs)
+            # a request nobody will wait for after a broker restart need not be written to
+            # disk: transient, it is confirmed once queued, without the message store
+            target = ServiceProxy(proxy._worker_ctx, service, proxy._reply_listener,
+                                  delivery_mode=NON_PERSISTENT)
+            return getattr(target, method)(*args, **kwargs)
         except BaseException as exc:
             outcome = type(exc).__name__
             failure = translate_rpc_failure(exc, service)
