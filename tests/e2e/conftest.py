@@ -149,3 +149,22 @@ def api(platform):
                 return requests.request(method.upper(), platform.url + path, **kwargs)
             return call
     return Api()
+
+
+def settled_visitors(api, quiet_s: float = 3.0, timeout: float = 30.0) -> dict:
+    """The visitor counter once the page views sent so far have all been counted: unchanged for
+    ``quiet_s`` (longer than the gateway's 2 s cache of this answer). Beacons are counted
+    asynchronously and tests run in any order, so a test that reads the counter before and
+    after its own views starts from this, not from one read."""
+    last, since = None, time.monotonic()
+    deadline = since + timeout
+    while time.monotonic() < deadline:
+        response = api.get("/api/v1/analytics/visitors")
+        assert response.status_code == 200, response.text
+        now = response.json()
+        if last is None or now["total"] != last["total"]:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            return now
+        time.sleep(0.25)
+    raise AssertionError(f"page views kept arriving for {timeout:.0f} s: the counter never settled")

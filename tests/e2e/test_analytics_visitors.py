@@ -14,7 +14,7 @@ from portal_common.events import new_event, utc_now_iso
 from portal_common.mongo import make_client
 from portal_common.settings import Settings
 from tests.bus import Bus, wait_until
-from tests.e2e.conftest import ADMIN_PASSWORD, BROWSER
+from tests.e2e.conftest import ADMIN_PASSWORD, BROWSER, settled_visitors
 
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
 PHONE = ("Mozilla/5.0 (Linux; Android 13; SM-A145F) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -43,16 +43,6 @@ def _visitors(api):
     return response.json()
 
 
-def _settled_visitors(api):
-    """The counter once it has stopped moving (earlier tests' beacons all counted)."""
-    last = _visitors(api)
-    while True:
-        figures = wait_until(lambda: (v := _visitors(api)) != last and v, timeout=2.5)
-        if not figures:
-            return last
-        last = figures
-
-
 def _summary(api, token, **params):
     params.setdefault("from", _today())
     params.setdefault("to", _today())
@@ -62,7 +52,7 @@ def _summary(api, token, **params):
 
 
 def test_beacons_count_views_unique_visitors_and_online_but_not_bots(api, admin_token):
-    before = _settled_visitors(api)
+    before = settled_visitors(api)
     path = f"/tin-tuc/ban-tuyen-giao/{uuid.uuid4().hex[:8]}"
     for user_agent in (PHONE, PHONE, BROWSER):
         response = api.post("/api/v1/analytics/hits", headers={"User-Agent": user_agent},
@@ -90,7 +80,7 @@ def test_beacons_count_views_unique_visitors_and_online_but_not_bots(api, admin_
 
 def test_the_same_events_published_again_change_no_figure(platform, api, admin_token, bus):
     bus.listen("gateway", "page_viewed")
-    before = _settled_visitors(api)
+    before = settled_visitors(api)
     path = f"/van-ban/{uuid.uuid4().hex[:8]}"
     for _ in range(5):
         assert api.post("/api/v1/analytics/hits", json={"path": path}).status_code == 202
@@ -156,13 +146,22 @@ def test_statistics_from_other_services_events_reach_the_summary_and_its_csv(
 
     assert wait_until(lambda: row() == {"month": month, "topic": topic, "unit": unit,
                                         "received": 3, "resolved": 1}, timeout=20), row()
-    summary = _summary(api, admin_token)
     # the demo article, imported by the bootstrap with its original date (18/01/2020), counts in
-    # its category and in that month
-    seed_month = _summary(api, admin_token, **{"from": "2020-01-01", "to": "2020-01-31"})
-    assert any(r["category"] == "ban-tuyen-giao" and r["month"] == "2020-01" and r["count"] >= 1
-               for r in seed_month["articles_published"]), seed_month["articles_published"]
-    assert {"Kết luận", "Chỉ thị"} <= {r["type"] for r in summary["documents_indexed"]}
+    # its category and in that month; it and the demo documents are counted from their events,
+    # which this test may come right after (tests run in any order)
+    def seed_articles():
+        return _summary(api, admin_token, **{"from": "2020-01-01", "to": "2020-01-31"})[
+            "articles_published"]
+
+    assert wait_until(lambda: any(
+        r["category"] == "ban-tuyen-giao" and r["month"] == "2020-01" and r["count"] >= 1
+        for r in seed_articles()), timeout=20), seed_articles()
+
+    def document_types():
+        return {r["type"] for r in _summary(api, admin_token)["documents_indexed"]}
+
+    assert wait_until(lambda: {"Kết luận", "Chỉ thị"} <= document_types(), timeout=20), \
+        document_types()
 
     response = api.get("/api/v1/analytics/summary.csv", params={"from": _today(), "to": _today()},
                        headers=_auth(admin_token))
@@ -186,10 +185,13 @@ def test_the_visitor_salt_is_shared_kept_for_today_only_and_no_address_is_stored
         analytics = client[settings.database_name("analytics")]
         hits = analytics[f"hits_{_today().replace('-', '')}"]
         assert wait_until(lambda: hits.find_one({"path": "/muoi"}), timeout=15)
-        names = [n for n in analytics.list_collection_names()
-                 if n.startswith(("hits_", "visitors_", "online_"))]
-        assert len(names) >= 3
-        for name in names:
+
+        def names():  # the batch writes its visitors after its hits
+            return [n for n in analytics.list_collection_names()
+                    if n.startswith(("hits_", "visitors_", "online_"))]
+
+        assert wait_until(lambda: len(names()) >= 3, timeout=15), names()
+        for name in names():
             for doc in analytics[name].find().limit(50):
                 assert "127.0.0.1" not in str(doc) and "Firefox" not in str(doc)
     finally:

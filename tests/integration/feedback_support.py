@@ -3,10 +3,12 @@ namespace) behind the real gateway app (Flask test client), on the real RabbitMQ
 from __future__ import annotations
 
 import pytest
+from pymongo import MongoClient
 
 from gateway.app import create_app
 from gateway.demo import feedback as demo
 from gateway.settings import GatewaySettings
+from portal_common.settings import get_settings
 from tests.bus import wait_until
 
 JWT_SECRET = "integration-secret-for-feedback-tests-0123456789"
@@ -53,6 +55,23 @@ class Portal:
             response = self.client.get(f"/api/v1/feedback/{code}")
             return response.json if response.status_code == 200 else None
         return wait_until(look, timeout=timeout, interval=0.1)
+
+    def settled(self, code: str, timeout: float = 20.0) -> bool:
+        """Whether the intake consumer is done with ``code``. It stores the record, then
+        remembers the sender's text and links near-duplicates (other writes), then relays the
+        record's event and empties its outbox: a stored record with an empty outbox is one no
+        intake write is still pending for (``stored`` only waits for the first)."""
+        settings = get_settings()
+        client = MongoClient(settings.mongo_uri, serverSelectionTimeoutMS=3000)
+        records = client[settings.database_name("feedback")]["feedback"]
+
+        def done():
+            doc = records.find_one({"_id": code}, {"outbox": 1})
+            return doc is not None and not doc.get("outbox")
+        try:
+            return wait_until(done, timeout=timeout, interval=0.1)
+        finally:
+            client.close()
 
     def details(self, code: str, timeout: float = 20.0) -> dict:
         """The staff view; intake answers 202 before the service stores, so a 404 is waited out."""

@@ -1,8 +1,10 @@
 """Site-wide search: articles indexed from news events, documents from the register (real ES)."""
 from nameko.testing.services import entrypoint_hook
+from pymongo import MongoClient
 
 from documents.service import DocumentsService
 from portal_common.events import new_event
+from portal_common.settings import get_settings
 from tests.bus import wait_until
 
 
@@ -16,6 +18,20 @@ def _article_event(article_id, revision, title, body="Nội dung bài viết."):
 def _search(container, q, **kwargs):
     with entrypoint_hook(container, "search") as search:
         return search(q, **kwargs)
+
+
+def _handled(event, timeout=20.0) -> bool:
+    """Whether the documents service has processed ``event``: its consumer's inbox records
+    the event once the handler ran, also when the handler ignored it. Events are handled
+    concurrently, so one published later is no sign that an earlier one is done."""
+    settings = get_settings()
+    client = MongoClient(settings.mongo_uri, serverSelectionTimeoutMS=3000)
+    inbox = client[settings.database_name("documents")]["processed_events"]
+    key = f"documents.handle_{event['type']}:{event['event_id']}"
+    try:
+        return bool(wait_until(lambda: inbox.find_one({"_id": key}, {"_id": 1}), timeout=timeout))
+    finally:
+        client.close()
 
 
 def test_a_published_article_is_found_without_diacritics_with_marked_highlights(start_service, bus):
@@ -43,9 +59,9 @@ def test_an_older_revision_arriving_late_does_not_overwrite_a_newer_one(start_se
     container = start_service(DocumentsService)
     bus.publish(_article_event("a2", 3, "Tiêu đề mới nhất"))
     wait_until(lambda: _search(container, "moi nhat")["total"], timeout=10)
-    bus.publish(_article_event("a2", 2, "Tiêu đề cũ"))
-    bus.publish(_article_event("a3", 2, "Tín hiệu đã xử lý xong"))  # processed after the old one
-    wait_until(lambda: _search(container, "tin hieu")["total"], timeout=10)
+    old = _article_event("a2", 2, "Tiêu đề cũ")
+    bus.publish(old)
+    assert _handled(old)
 
     assert _search(container, "tieu de cu")["total"] == 0
     assert _search(container, "moi nhat")["total"] == 1
@@ -119,9 +135,9 @@ def test_an_unpublished_article_leaves_search_and_a_late_older_publish_does_not_
     bus.publish(_article("article_unpublished", "w1", 5))
     assert wait_until(lambda: _search(container, "tuyen dung")["total"] == 0, timeout=10)
 
-    bus.publish(_article_event("w1", 4, "Thông báo tuyển dụng cán bộ công đoàn"))  # late
-    bus.publish(_article_event("marker", 2, "Tín hiệu đã xử lý xong"))
-    wait_until(lambda: _search(container, "tin hieu")["total"], timeout=10)
+    late = _article_event("w1", 4, "Thông báo tuyển dụng cán bộ công đoàn")
+    bus.publish(late)
+    assert _handled(late)
     assert _search(container, "tuyen dung")["total"] == 0
 
     bus.publish(_article_event("w1", 6, "Thông báo tuyển dụng cán bộ công đoàn"))  # republished
@@ -130,10 +146,11 @@ def test_an_unpublished_article_leaves_search_and_a_late_older_publish_does_not_
 
 def test_an_unpublish_arriving_before_its_publish_wins(start_service, bus):
     container = start_service(DocumentsService)
-    bus.publish(_article("article_unpublished", "early", 3))
-    bus.publish(_article_event("early", 2, "Bài viết đã gỡ trước khi kịp đăng"))
-    bus.publish(_article_event("marker", 2, "Tín hiệu đã xử lý xong"))
-    wait_until(lambda: _search(container, "tin hieu")["total"], timeout=10)
+    unpublished = _article("article_unpublished", "early", 3)
+    published = _article_event("early", 2, "Bài viết đã gỡ trước khi kịp đăng")
+    bus.publish(unpublished)
+    bus.publish(published)
+    assert _handled(unpublished) and _handled(published)
     assert _search(container, "da go truoc khi").get("total") == 0
 
 
