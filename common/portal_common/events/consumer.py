@@ -22,9 +22,9 @@ import functools
 import logging
 import threading
 import time
-from typing import Any, Callable
 from datetime import datetime, timedelta, timezone
 from functools import partial
+from typing import Any, Callable
 
 import eventlet
 from kombu import Connection, Exchange, Queue

@@ -29,10 +29,11 @@ from prometheus_client import Counter, Histogram
 
 from portal_common.errors import BACKEND_UNAVAILABLE
 from portal_common.events import catalogue
+# the shared retry is renamed: this module's decorator ``wait_out_outages`` wraps it
 from portal_common.events.consumer import (DEAD_LETTER_EXCHANGE, DELIVERY_LIMIT,
                                            EVENTS_CONSUMED, DeadLetterDepth,
-                                           dead_letter_queue_name)
-from portal_common.events.consumer import wait_out_outages as retry_through_outages
+                                           dead_letter_queue_name,
+                                           wait_out_outages as retry_through_outages)
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from portal_common.events.consumer import event_handler
 from portal_common.events.publisher import EventPublisher
 from portal_common.mongo import MongoStore
 from portal_common.observability import Instrumentation, OpsEndpoints, check
+from portal_common.schemas import Page
 from portal_common.schemas.analytics import PollDraft, SummaryRange, VoteIn
-from portal_common.schemas.news import Page
 
 from analytics.batching import batch_event_handler
 from analytics.polls import PollStore

@@ -17,10 +17,10 @@ from portal_common.events.consumer import event_handler
 from portal_common.events.publisher import EventPublisher
 from portal_common.mongo import MongoStore
 from portal_common.observability import Instrumentation, OpsEndpoints, check
-from portal_common.schemas import SLUG_PATTERN
+from portal_common.schemas import SLUG_PATTERN, Page
 from portal_common.schemas.news import (AlbumIn, AlbumPatch, ArticleDraft, ArticlePatch,
                                         CategoryIn, ImportItem, MediaQuery, MostReadQuery,
-                                        NewsletterIn, NewsletterPatch, NewsListQuery, Page,
+                                        NewsletterIn, NewsletterPatch, NewsListQuery,
                                         ScheduleIn, StaffNewsQuery)
 
 from news.library import Library
