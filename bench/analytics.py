@@ -36,6 +36,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from analytics.visits import local_day
 from bench import processes
 from bench.harness import http_getter, machine, measure, measure_arrivals, report, save
+from gateway.api.analytics import VISITORS_TTL_S
 from gateway.pageviews import PageViewPublisher
 from portal_common.events import new_event, utc_now_iso
 from portal_common.mongo import make_client
@@ -49,7 +50,6 @@ LATENCY_CALLS = 4_000
 CONCURRENCY = 8
 ARRIVALS_PER_S = 1_000
 ARRIVAL_SECONDS = 10
-VISITORS_TTL_S = 2  # gateway/api/analytics.py
 VISITORS_PATH = "/api/v1/analytics/visitors"
 STEADY_AFTER_S = 5  # page views counted before the counter's latency is measured
 SERVICE_QUEUE = "evt-gateway-page_viewed--analytics.handle_page_viewed"

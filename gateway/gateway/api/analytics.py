@@ -23,6 +23,7 @@ from portal_common.schemas.analytics import SummaryRange
 bp = Blueprint("analytics", __name__, url_prefix="/api/v1/analytics")
 
 SUMMARY_ROLES = ("admin", "editor", "moderator")
+VISITORS_TTL_S = 2  # the counter changes with every view: a time-limited cache, not events
 
 
 class Hit(BaseModel):
@@ -152,7 +153,7 @@ def record_hit():
 
 @bp.get("/visitors")
 @operation(tags=["analytics"], response=Visitors, cached=True)
-@cached(ttl=2)
+@cached(ttl=VISITORS_TTL_S)
 def visitors():
     """``{total, today, today_visitors, online}``: the visitor counter of the public site."""
     return jsonify(current_app.extensions["rpc"].call("analytics", "visitors"))
