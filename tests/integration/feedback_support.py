@@ -2,12 +2,14 @@
 namespace) behind the real gateway app (Flask test client), on the real RabbitMQ and FerretDB."""
 from __future__ import annotations
 
+import contextlib
+
 import pytest
-from pymongo import MongoClient
 
 from gateway.app import create_app
 from gateway.demo import feedback as demo
 from gateway.settings import GatewaySettings
+from portal_common.mongo import make_client
 from portal_common.settings import get_settings
 from tests.bus import wait_until
 
@@ -57,21 +59,9 @@ class Portal:
         return wait_until(look, timeout=timeout, interval=0.1)
 
     def settled(self, code: str, timeout: float = 20.0) -> bool:
-        """Whether the intake consumer is done with ``code``. It stores the record, then
-        remembers the sender's text and links near-duplicates (other writes), then relays the
-        record's event and empties its outbox: a stored record with an empty outbox is one no
-        intake write is still pending for (``stored`` only waits for the first)."""
-        settings = get_settings()
-        client = MongoClient(settings.mongo_uri, serverSelectionTimeoutMS=3000)
-        records = client[settings.database_name("feedback")]["feedback"]
-
-        def done():
-            doc = records.find_one({"_id": code}, {"outbox": 1})
-            return doc is not None and not doc.get("outbox")
-        try:
-            return wait_until(done, timeout=timeout, interval=0.1)
-        finally:
-            client.close()
+        """Whether the intake consumer is done with ``code`` (see ``wait_settled``)."""
+        with stored_records() as records:
+            return wait_settled(records, code, timeout)
 
     def details(self, code: str, timeout: float = 20.0) -> dict:
         """The staff view; intake answers 202 before the service stores, so a 404 is waited out."""
@@ -82,6 +72,27 @@ class Portal:
         assert response is not None, f"{code} was never stored"
         assert response.status_code == 200, response.json
         return response.json
+
+
+@contextlib.contextmanager
+def stored_records():
+    """The feedback service's records (this test's namespace), read and written directly."""
+    client = make_client("test")
+    try:
+        yield client[get_settings().database_name("feedback")]["feedback"]
+    finally:
+        client.close()
+
+
+def wait_settled(records, code: str, timeout: float = 20.0) -> bool:
+    """Wait until no intake write for ``code`` is pending. The consumer stores the record, then
+    remembers the sender's text and links near-duplicates (other writes), then relays the
+    record's event and empties its outbox: a stored record with an empty outbox is settled
+    (``Portal.stored`` only waits for the first write)."""
+    def done():
+        doc = records.find_one({"_id": code}, {"outbox": 1})
+        return doc is not None and not doc.get("outbox")
+    return wait_until(done, timeout=timeout, interval=0.1)
 
 
 def gateway_app(amqp_uri: str, namespace: str, tmp_path, **overrides):

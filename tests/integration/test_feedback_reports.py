@@ -4,11 +4,8 @@ import csv
 import io
 from datetime import datetime, timedelta, timezone
 
-from pymongo import MongoClient
-
-from portal_common.settings import get_settings
-from tests.bus import wait_until
-from tests.integration.feedback_support import gateway_app, portal  # noqa: F401
+from tests.integration.feedback_support import (gateway_app, portal,  # noqa: F401
+                                                stored_records, wait_settled)
 
 
 def _quarter(moment: datetime) -> str:
@@ -18,19 +15,15 @@ def _quarter(moment: datetime) -> str:
 def _shift_back(code: str, days: int) -> None:
     """Move a stored record back in time (received, due and resolved dates together), so that
     a test can build a history of several periods."""
-    settings = get_settings()
-    client = MongoClient(settings.mongo_uri)
-    records = client[settings.database_name("feedback")]["feedback"]
-    # after the service's own follow-up writes (the outbox relay), so that none races this one
-    assert wait_until(lambda: not (records.find_one({"_id": code}, {"outbox": 1}) or {}).get(
-        "outbox"), timeout=20)
-    doc = records.find_one({"_id": code})
-    delta = timedelta(days=days)
-    changes = {k: doc[k] - delta for k in ("received_at", "due_at", "resolved_at", "answered_at")
-               if doc.get(k)}
-    records.update_one({"_id": code}, {"$set": changes})
-    assert records.find_one({"_id": code})["received_at"] == changes["received_at"]
-    client.close()
+    with stored_records() as records:
+        # after the service's own follow-up writes, so that none races this one
+        assert wait_settled(records, code)
+        doc = records.find_one({"_id": code})
+        delta = timedelta(days=days)
+        changes = {k: doc[k] - delta for k in ("received_at", "due_at", "resolved_at",
+                                               "answered_at") if doc.get(k)}
+        records.update_one({"_id": code}, {"$set": changes})
+        assert records.find_one({"_id": code})["received_at"] == changes["received_at"]
 
 
 def test_collaborators_report_opinion_and_staff_enter_meeting_records(portal):

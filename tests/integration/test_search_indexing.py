@@ -1,9 +1,8 @@
 """Site-wide search: articles indexed from news events, documents from the register (real ES)."""
 from nameko.testing.services import entrypoint_hook
-from pymongo import MongoClient
-
 from documents.service import DocumentsService
 from portal_common.events import new_event
+from portal_common.mongo import make_client
 from portal_common.settings import get_settings
 from tests.bus import wait_until
 
@@ -24,9 +23,8 @@ def _handled(event, timeout=20.0) -> bool:
     """Whether the documents service has processed ``event``: its consumer's inbox records
     the event once the handler ran, also when the handler ignored it. Events are handled
     concurrently, so one published later is no sign that an earlier one is done."""
-    settings = get_settings()
-    client = MongoClient(settings.mongo_uri, serverSelectionTimeoutMS=3000)
-    inbox = client[settings.database_name("documents")]["processed_events"]
+    client = make_client("test")
+    inbox = client[get_settings().database_name("documents")]["processed_events"]
     key = f"documents.handle_{event['type']}:{event['event_id']}"
     try:
         return bool(wait_until(lambda: inbox.find_one({"_id": key}, {"_id": 1}), timeout=timeout))
