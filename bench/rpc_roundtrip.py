@@ -1,8 +1,10 @@
 """Nameko RPC round trip against a raw AMQP request/reply written with pika, same broker, same run.
 
 Both servers run in their own processes; both clients send the same small JSON body and wait
-for the answer on a reply queue. The ratio says what Nameko's RPC layer costs over the wire
-protocol itself.
+for the answer on a reply queue. The Nameko side is the platform's own RPC as the gateway uses
+it: the service on ``portal_common.entrypoints.rpc`` (unconfirmed replies), the client the
+gateway's ``RpcPool`` (transient, confirmed requests). The ratio says what that RPC layer costs
+over the wire protocol itself.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import pika
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from bench import processes
+from gateway.rpc import RpcPool
 from bench.harness import measure, report
 from portal_common.rabbit_admin import temporary_vhost
 
@@ -52,10 +55,12 @@ class RawClient:
         return json.loads(self.response)
 
 
-def _nameko_caller(config: dict):
+def _nameko_caller(amqp_uri: str):
+    """Each client calls the way the gateway does: its pool of proxies (transient requests,
+    the service's presence checked at most once a second)."""
     def make():
-        proxy = ClusterRpcProxy(config, timeout=30).start()
-        return lambda i: proxy.bench_echo.echo({**PAYLOAD, "n": i})
+        pool = RpcPool(amqp_uri, size=1, timeout=30)
+        return lambda i: pool.call("bench_echo", "echo", {**PAYLOAD, "n": i})
     return make
 
 
@@ -90,7 +95,7 @@ def run() -> str:
             for calls, concurrency in ((SERIAL_CALLS, 1), (CONCURRENT_CALLS, CONCURRENCY)):
                 baseline = measure("raw pika request/reply", lambda: RawClient(amqp_uri),
                                    calls=calls, concurrency=concurrency)
-                measured = measure("Nameko RPC (ClusterRpcProxy)", _nameko_caller(config),
+                measured = measure("Nameko RPC (gateway's RpcPool)", _nameko_caller(amqp_uri),
                                    calls=calls, concurrency=concurrency)
                 pairs.append((measured, baseline))
         finally:

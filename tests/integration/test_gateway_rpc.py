@@ -5,11 +5,11 @@ import time
 
 import pytest
 from flask import Blueprint, current_app, jsonify
-from nameko.rpc import rpc
 
 from gateway.app import create_app
 from gateway.contract import operation
 from gateway.settings import GatewaySettings
+from portal_common.entrypoints import rpc
 from portal_common.errors import Conflict, Forbidden, Invalid, NotFound
 from portal_common.logs import current_correlation_id
 from portal_common.observability import Instrumentation

@@ -5,13 +5,28 @@ does with its dependencies. What the dependencies do against real servers is tes
 tests/integration.
 """
 import pytest
+from nameko.rpc import Rpc as NamekoRpc
 from nameko.testing.services import worker_factory
 
 from analytics.service import AnalyticsService
 from documents.service import DocumentsService
+from feedback.service import FeedbackService
 from news.service import NewsService
+from portal_common import entrypoints
 from portal_common.errors import Invalid
 from portal_common.events import new_event
+
+
+@pytest.mark.parametrize("service", [AnalyticsService, DocumentsService, FeedbackService,
+                                     NewsService], ids=lambda cls: cls.name)
+def test_every_rpc_method_uses_the_platform_entrypoint(service):
+    """One consumer kind per service queue: a second kind (Nameko's own ``rpc``) would be
+    handed calls meant for the other's methods and answer them "method not found"."""
+    kinds = {name: type(entrypoint) for name in dir(service)
+             for entrypoint in getattr(getattr(service, name), "nameko_entrypoints", ())
+             if isinstance(entrypoint, NamekoRpc)}
+    assert kinds, f"{service.name} has no RPC methods"
+    assert set(kinds.values()) == {entrypoints.Rpc}, kinds
 
 
 def _published_event(article_id="a1", revision=2):
