@@ -1,9 +1,11 @@
 """Consumers count an event once, and poison never blocks a queue (analytics, real broker)."""
+import pytest
 from nameko.testing.services import entrypoint_hook
 
 from analytics.service import AnalyticsService
 from portal_common.events import new_event, utc_now_iso
-from portal_common.events.consumer import dead_letter_queue_name, event_handler
+from portal_common.events.consumer import (DeadLetterDepth, dead_letter_queue_name,
+                                           event_handler)
 from tests.bus import wait_until
 
 
@@ -71,6 +73,64 @@ def test_an_undecodable_message_is_dead_lettered_counted_and_does_not_stop_the_s
     assert wait_until(lambda: depth() == 1, timeout=15)
     bus.publish(_page_view())
     assert wait_until(lambda: _total(container) == 1, timeout=10)
+
+
+def _scrape_dead_letter_depths() -> dict[str, float]:
+    """One Prometheus scrape of the gauge, as {queue: depth}."""
+    from prometheus_client import REGISTRY
+
+    return {sample.labels["queue"]: sample.value for family in REGISTRY.collect()
+            if family.name == "portal_dead_letter_messages" for sample in family.samples}
+
+
+@pytest.fixture
+def scrape_connections(monkeypatch):
+    """Only this test's queues are watched; returns the list of the connections opened since."""
+    from kombu import Connection
+
+    from portal_common.events import consumer
+
+    opened = []
+
+    class CountedConnection(Connection):  # a real connection, counted
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            opened.append(self.as_uri())
+
+    monkeypatch.setattr(consumer.DeadLetterDepth, "_queues", {})
+    monkeypatch.setattr(consumer, "Connection", CountedConnection)
+    return opened
+
+
+def test_one_scrape_reads_every_dead_letter_queue_of_a_broker_on_one_connection(
+        rabbit_config, bus, scrape_connections):
+    amqp_uri = rabbit_config["AMQP_URI"]
+    first, second = dead_letter_queue_name("depth_one"), dead_letter_queue_name("depth_two")
+    for queue, messages in ((first, 2), (second, 3)):
+        bus.channel.queue_declare(queue, durable=True)
+        for _ in range(messages):
+            bus.channel.basic_publish("", queue, b"{}")
+    # a queue counts a message a moment after its publish
+    assert wait_until(lambda: (bus.queue_depth(first), bus.queue_depth(second)) == (2, 3))
+    # the missing queue sits between the two: its channel error must not cost the second one
+    for queue in (first, dead_letter_queue_name("never_declared"), second):
+        DeadLetterDepth.watch(queue, amqp_uri)
+    scrape_connections.clear()  # registering the gauge (first watch in this process) scrapes once
+
+    assert _scrape_dead_letter_depths() == {first: 2, second: 3}
+    assert len(scrape_connections) == 1
+
+
+def test_a_broker_that_is_away_only_loses_its_own_dead_letter_samples(
+        rabbit_config, bus, scrape_connections):
+    queue = dead_letter_queue_name("depth_here")
+    bus.channel.queue_declare(queue, durable=True)
+    DeadLetterDepth.watch(queue, rabbit_config["AMQP_URI"])
+    DeadLetterDepth.watch("elsewhere.dead-letters", "amqp://guest:guest@127.0.0.1:9/")
+    scrape_connections.clear()
+
+    assert _scrape_dead_letter_depths() == {queue: 0}
+    assert len(scrape_connections) == 2  # one connection per broker
 
 
 def test_events_wait_out_a_database_outage_instead_of_being_dead_lettered(

@@ -246,12 +246,45 @@ class DeadLetterDepth:
     def collect(self):
         gauge = GaugeMetricFamily("portal_dead_letter_messages",
                                   "Messages waiting in a dead-letter queue", labels=["queue"])
-        for queue, amqp_uri in list(self._queues.items()):
-            try:
-                with Connection(amqp_uri, connect_timeout=1) as conn:
-                    depth = conn.default_channel.queue_declare(queue, passive=True).message_count
+        for amqp_uri, queues in self._queues_by_broker().items():
+            for queue, depth in self._depths(amqp_uri, queues).items():
                 gauge.add_metric([queue], depth)
-            except Exception as exc:  # a scrape must not fail because the broker is away
-                log.debug("depth of %s unknown: %s", queue, exc)
         yield gauge
+
+    @classmethod
+    def _queues_by_broker(cls) -> dict[str, list[str]]:
+        """Every scrape pays one connection per broker, not one per watched queue.
+
+        No lock: registering runs a first collect, inside ``watch``, which holds the lock.
+        """
+        grouped: dict[str, list[str]] = {}
+        for queue, amqp_uri in list(cls._queues.items()):
+            grouped.setdefault(amqp_uri, []).append(queue)
+        return grouped
+
+    @staticmethod
+    def _depths(amqp_uri: str, queues: list[str]) -> dict[str, int]:
+        """The depths that could be read; a queue missing here only lacks its sample.
+
+        A passive declare of a queue that does not exist makes the broker close the channel,
+        so the next queue gets a fresh one on the same connection. A broker that is away must
+        not fail (nor stall) the scrape: one connection attempt, with a short timeout.
+        """
+        depths: dict[str, int] = {}
+        try:
+            with Connection(amqp_uri, connect_timeout=1) as conn:
+                conn.ensure_connection(max_retries=0)  # kombu would otherwise retry after 2 s
+                channel = None
+                for queue in queues:
+                    try:
+                        if channel is None:
+                            channel = conn.channel()
+                        depths[queue] = channel.queue_declare(queue, passive=True).message_count
+                    except conn.channel_errors as exc:
+                        log.debug("depth of %s unknown: %s", queue, exc)
+                        channel = None  # py-amqp reopens it, other transports may not
+        except Exception as exc:  # a scrape must not fail because the broker is away
+            log.debug("depth of %s unknown: %s",
+                      ", ".join(queue for queue in queues if queue not in depths), exc)
+        return depths
 
