@@ -10,7 +10,6 @@ import re
 
 import jsonschema
 import pytest
-import yaml
 
 from portal_common.events.consumer import MAX_OUTAGE_WAIT_S
 

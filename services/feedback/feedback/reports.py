@@ -20,7 +20,7 @@ from feedback.routing import UnitTree
 from feedback.workdays import LOCAL
 from portal_common.errors import Invalid
 from portal_common.events import iso_utc
-from portal_common.schemas.feedback import OPEN_STATUSES, RESOLVED_STATUSES, STATUSES
+from portal_common.schemas.feedback import OPEN_STATUSES, STATUSES
 
 MAX_RECORDS = 200_000
 RECURRING_PERIODS = 3  # a topic recurs when it came up in at least 2 of the last 3 periods
