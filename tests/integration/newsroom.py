@@ -6,9 +6,9 @@ import io
 import pytest
 from nameko.testing.services import entrypoint_hook
 from PIL import Image
-from pymongo import MongoClient
 
 from news.service import NewsService
+from portal_common.mongo import make_client
 from portal_common.settings import get_settings
 
 CATEGORIES = [
@@ -39,8 +39,7 @@ class Newsroom:
 
     @staticmethod
     def database():
-        settings = get_settings()
-        return MongoClient(settings.mongo_uri, tz_aware=True)[settings.database_name("news")]
+        return make_client("test")[get_settings().database_name("news")]
 
 
 @pytest.fixture

@@ -3,10 +3,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from nameko.testing.services import entrypoint_hook
-from pymongo import MongoClient
 
 from news.service import NewsService
 from portal_common.events import catalogue, iso_utc, new_event
+from portal_common.mongo import make_client
 from portal_common.settings import get_settings
 
 ARTICLE = {
@@ -34,8 +34,7 @@ def _draft(container):
 
 
 def _collection(name):
-    settings = get_settings()
-    return MongoClient(settings.mongo_uri, tz_aware=True)[settings.database_name("news")][name]
+    return make_client("test")[get_settings().database_name("news")][name]
 
 
 def _pending_events():
