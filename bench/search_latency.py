@@ -10,7 +10,10 @@ Gateway requests carry an ``Authorization`` header, which makes the response cac
 every request goes gateway → RPC → documents service → Elasticsearch. The direct side sends the
 requests the documents service sends for the same query (recorded from ``SearchIndex``) straight
 to Elasticsearch. Both sides use the same light keep-alive client (``http.client``), so the
-load generator takes little of the two cores from the servers it measures.
+load generator takes little of the two cores from the servers it measures. Every row is
+measured on a warm engine: 30,000 direct searches go first, unreported. A fourth row
+measures a read path the platform does not serve, for a decision still open: the same gateway
+running the service's search code in its own process (``bench/proposed_search_read.py``).
 """
 from __future__ import annotations
 
@@ -42,6 +45,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NAMESPACE = "benchsearch"
 CONCURRENCY = 16
 CALLS = int(os.environ.get("BENCH_SEARCH_CALLS", "3200"))
+WARMUP_SEARCHES = 30_000
+PROPOSED_PATH = "/bench/documents/search"  # bench/proposed_search_read.py
 
 
 
@@ -158,6 +163,7 @@ def run() -> str:
         tmp = Path(tmp)
         imported = _prepare_corpus(size, settings, amqp_uri)
         ports = {"DOCUMENTS_HTTP_PORT": str(processes.free_port()), "GATEWAY_PORT": str(processes.free_port())}
+        proposed_port = str(processes.free_port())
         env = _env(AMQP_URI=amqp_uri, PORTAL_VAR_DIR=str(tmp / "var"), DEMO_DATA="0",
                    GATEWAY_WORKERS=os.environ.get("GATEWAY_WORKERS", "2"),
                    GATEWAY_THREADS=os.environ.get("GATEWAY_THREADS", "8"),
@@ -174,6 +180,11 @@ def run() -> str:
                                    "gateway/gunicorn.conf.py", "gateway.wsgi:app"], env,
                                   tmp / "gateway.log",
                                   f"http://127.0.0.1:{ports['GATEWAY_PORT']}/readyz"))
+            servers.append(processes.start([str(bin_dir / "gunicorn"), "--config",
+                                   "gateway/gunicorn.conf.py", "bench.proposed_search_read:app"],
+                                  {**env, "GATEWAY_PORT": proposed_port,
+                                   "PORTAL_VAR_DIR": str(tmp / "proposed-var")},
+                                  tmp / "proposed.log", f"http://127.0.0.1:{proposed_port}/readyz"))
             # steady state: the service's start-up catch-up scan of the register is done
             _wait_for_startup_scan(f"http://127.0.0.1:{ports['DOCUMENTS_HTTP_PORT']}/metrics")
             base = f"http://127.0.0.1:{ports['GATEWAY_PORT']}/api/v1/documents/search"
@@ -183,9 +194,18 @@ def run() -> str:
             bypass = {"Authorization": "Bearer benchmark-bypasses-the-cache"}
             gateway_caller = http_getter(base, paths, bypass)
             cached_caller = http_getter(base, paths)
+            proposed_caller = http_getter(
+                f"http://127.0.0.1:{proposed_port}{PROPOSED_PATH}",
+                [f"{PROPOSED_PATH}?{urlencode({'q': q})}" for q in queries], bypass)
             requests_to_es = _service_requests(settings, queries)
             direct_caller = functools.partial(_poster, settings.elasticsearch_url,
                                               requests_to_es)
+            # a freshly started Elasticsearch speeds up over its first ~25,000 searches (the
+            # JVM compiling its hot paths, caches filling): 221 searches/s in the first 1,600,
+            # ~540/s after 30,000. Measured cold, the first row (direct) ran at half speed and
+            # flattered every ratio to it, so all rows are measured on a warm engine
+            measure("warm-up, not reported", direct_caller, calls=WARMUP_SEARCHES,
+                    concurrency=CONCURRENCY, warmup=0)
 
             direct = measure("straight to Elasticsearch (same query body)", direct_caller,
                              calls=CALLS, concurrency=CONCURRENCY, warmup=64)
@@ -193,13 +213,16 @@ def run() -> str:
                               calls=CALLS, concurrency=CONCURRENCY, warmup=64)
             cached = measure("gateway, public response cache (the same queries repeated)",
                              cached_caller, calls=CALLS, concurrency=CONCURRENCY, warmup=64)
+            proposed = measure("gateway with the search in its own process (proposed read "
+                               "path, not served)", proposed_caller, calls=CALLS,
+                               concurrency=CONCURRENCY, warmup=64)
         finally:
             for server in servers:
                 processes.stop(server)
-    return _report(size, imported, through, direct, cached, len(queries))
+    return _report(size, imported, through, direct, cached, proposed, len(queries))
 
 
-def _report(size, imported, through, direct, cached, query_count) -> str:
+def _report(size, imported, through, direct, cached, proposed, query_count) -> str:
     m = machine()
     reuse = (" (index reused from an earlier run of the same corpus; import figure from that "
              "run)" if imported["reused"] else "")
@@ -218,7 +241,15 @@ def _report(size, imported, through, direct, cached, query_count) -> str:
         f"| ratio gateway ÷ direct | | {through.per_second / direct.per_second:.2f}× | "
         f"{through.p50_ms / direct.p50_ms:.2f}× | {through.p99_ms / direct.p99_ms:.2f}× |",
         f"| {cached.name} | {cached.calls} | {cached.per_second:,.0f} | {cached.p50_ms:.1f} | "
-        f"{cached.p99_ms:.1f} |", "",
+        f"{cached.p99_ms:.1f} |",
+        f"| {proposed.name} | {proposed.calls} | {proposed.per_second:,.0f} | "
+        f"{proposed.p50_ms:.1f} | {proposed.p99_ms:.1f} |",
+        f"| ratio proposed ÷ direct | | {proposed.per_second / direct.per_second:.2f}× | "
+        f"{proposed.p50_ms / direct.p50_ms:.2f}× | {proposed.p99_ms / direct.p99_ms:.2f}× |", "",
+        "The proposed row is the gateway app unchanged plus one route running the documents "
+        "service's search code in the gateway process (`bench/proposed_search_read.py`): what "
+        "the decision open in docs/decisions.md (\"Search: the uncached path's cost is the RPC "
+        "hop\") would give. The platform serves the first row.", "",
         "| bulk import (`documents-import`, batches of 1,000: validate, MongoDB insert_many, "
         "Elasticsearch streaming_bulk, events) | documents | seconds | documents/s |",
         "|---|---:|---:|---:|",
@@ -229,7 +260,8 @@ def _report(size, imported, through, direct, cached, query_count) -> str:
         "machine": m, "corpus_size": size, "queries": query_count, "import": imported,
         "gateway": {**through.__dict__, "per_second": through.per_second},
         "direct": {**direct.__dict__, "per_second": direct.per_second},
-        "gateway_cached": {**cached.__dict__, "per_second": cached.per_second}})
+        "gateway_cached": {**cached.__dict__, "per_second": cached.per_second},
+        "proposed_in_process": {**proposed.__dict__, "per_second": proposed.per_second}})
 
 
 if __name__ == "__main__":
