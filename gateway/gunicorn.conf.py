@@ -30,13 +30,11 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 def worker_exit(server, worker):
     """Publish the page views still buffered before a worker goes away (restart, scale down),
     then close the worker's connections."""
+    from gateway.app import shutdown
+
     app = worker.wsgi  # the app this worker loaded (None if loading it failed)
-    if app is None:
-        return
-    if not app.extensions["pageviews"].stop():
+    if app is not None and not shutdown(app):
         server.log.warning("page views still buffered at exit were not published")
-    app.extensions["response_cache"].stop()
-    app.extensions["rpc"].close()
 
 
 def post_worker_init(worker):

@@ -74,6 +74,24 @@ def drop_namespace(name: str) -> None:
 
 
 @pytest.fixture
+def make_gateway():
+    """Builds gateway apps (``create_app(settings)``) and shuts each down after the test
+    (``gateway.app.shutdown``), so no listener outlives it retrying a broker that is gone."""
+    from gateway.app import create_app, shutdown
+
+    apps = []
+
+    def make(settings):
+        app = create_app(settings)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        shutdown(app, flush_timeout=0)
+
+
+@pytest.fixture
 def service_config(rabbit_config):
     """Nameko config for an in-process service container, in the test's own vhost."""
     return {"AMQP_URI": rabbit_config["AMQP_URI"], "max_workers": 10, "serializer": "json",

@@ -1,4 +1,4 @@
-"""The Flask app factory: ``create_app(settings=None)``.
+"""The Flask app factory: ``create_app(settings=None)``, and ``shutdown(app)`` for its end.
 
 Wires the settings, the RPC pool, the accounts store, the rate limits, the page-view publisher
 and the blueprints, and puts the cross-cutting rules on every request: a correlation id
@@ -113,6 +113,20 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
         return response
 
     return app
+
+
+def shutdown(app: Flask, *, flush_timeout: float = 10.0) -> bool:
+    """Stop what ``create_app`` started: first publish the page views still buffered (up to
+    ``flush_timeout`` seconds), then stop the cache's invalidation listener and close the RPC
+    proxies, the intake connections and the MongoDB client. Returns False when page views were
+    left unpublished. Gunicorn calls it when a worker exits; tests, for every app they build
+    (a listener left running retries a closed broker for the rest of the test session)."""
+    flushed = app.extensions["pageviews"].stop(timeout=flush_timeout)
+    app.extensions["response_cache"].stop()
+    app.extensions["rpc"].close()
+    app.extensions["feedback_intake"].close()
+    app.extensions["mongo"].close()
+    return flushed
 
 
 def accounts_from(settings: GatewaySettings, mongo) -> Accounts:

@@ -6,7 +6,6 @@ import contextlib
 
 import pytest
 
-from gateway.app import create_app
 from gateway.demo import feedback as demo
 from gateway.settings import GatewaySettings
 from portal_common.mongo import make_client
@@ -95,26 +94,24 @@ def wait_settled(records, code: str, timeout: float = 20.0) -> bool:
     return wait_until(done, timeout=timeout, interval=0.1)
 
 
-def gateway_app(amqp_uri: str, namespace: str, tmp_path, **overrides):
-    settings = GatewaySettings(**{
+def gateway_settings(amqp_uri: str, namespace: str, tmp_path, **overrides) -> GatewaySettings:
+    """The gateway's settings in a feedback test (build the app with ``make_gateway``)."""
+    return GatewaySettings(**{
         "AMQP_URI": amqp_uri, "PORTAL_NAMESPACE": namespace, "PORTAL_VAR_DIR": str(tmp_path),
         "JWT_SECRET": JWT_SECRET, "RPC_TIMEOUT_S": 5,
         "RATE_LIMIT_FEEDBACK": "1000/minute", "RATE_LIMIT_FEEDBACK_LOOKUP": "10000/minute",
         **overrides})
-    return create_app(settings)
 
 
 @pytest.fixture
-def portal(start_service, rabbit_config, namespace, tmp_path):
+def portal(start_service, rabbit_config, namespace, tmp_path, make_gateway):
     from feedback.service import FeedbackService
 
     container = start_service(FeedbackService)
-    app = gateway_app(rabbit_config["AMQP_URI"], namespace, tmp_path)
+    app = make_gateway(gateway_settings(rabbit_config["AMQP_URI"], namespace, tmp_path))
     portal = Portal(app.test_client(), app)
     portal.container = container
     yield portal
-    app.extensions["feedback_intake"].close()
-    app.extensions["rpc"].close()
     # stop the service before the namespace fixture drops its database: FerretDB's SQLite
     # backend can crash when a database file goes away under a live connection
     container.stop()

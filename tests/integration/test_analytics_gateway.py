@@ -1,21 +1,19 @@
 """The beacon's failure modes at the gateway, against real (or really closed) servers."""
 import time
 
-from gateway.app import create_app
 from gateway.settings import GatewaySettings
 
 CLOSED = "127.0.0.1:9"  # nothing listens there
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
-def _gateway(tmp_path, **env):
-    settings = GatewaySettings(**{"PORTAL_VAR_DIR": str(tmp_path), "RPC_TIMEOUT_S": 2, **env})
-    return create_app(settings)
+def _settings(tmp_path, **env) -> GatewaySettings:
+    return GatewaySettings(**{"PORTAL_VAR_DIR": str(tmp_path), "RPC_TIMEOUT_S": 2, **env})
 
 
-def test_a_beacon_is_503_not_500_when_the_days_salt_cannot_be_read(tmp_path):
-    client = _gateway(tmp_path, MONGO_URI=f"mongodb://{CLOSED}/", MONGO_TIMEOUT_MS=300
-                      ).test_client()
+def test_a_beacon_is_503_not_500_when_the_days_salt_cannot_be_read(tmp_path, make_gateway):
+    client = make_gateway(_settings(tmp_path, MONGO_URI=f"mongodb://{CLOSED}/",
+                                    MONGO_TIMEOUT_MS=300)).test_client()
     started = time.monotonic()
     response = client.post("/api/v1/analytics/hits", json={"path": "/"},
                            headers={"User-Agent": BROWSER})
@@ -25,10 +23,11 @@ def test_a_beacon_is_503_not_500_when_the_days_salt_cannot_be_read(tmp_path):
 
 
 def test_a_beacon_while_the_broker_is_away_is_buffered_and_a_full_buffer_is_503(
-        tmp_path, namespace):
+        tmp_path, namespace, make_gateway):
     from prometheus_client import REGISTRY
 
-    app = _gateway(tmp_path, AMQP_URI=f"amqp://guest:guest@{CLOSED}/", PAGEVIEW_BUFFER=10)
+    app = make_gateway(_settings(tmp_path, AMQP_URI=f"amqp://guest:guest@{CLOSED}/",
+                                 PAGEVIEW_BUFFER=10))
     client = app.test_client()
     dropped = REGISTRY.get_sample_value("portal_pageviews_dropped_total") or 0
     answers = [client.post("/api/v1/analytics/hits", json={"path": f"/trang-{i}"},
@@ -39,7 +38,6 @@ def test_a_beacon_while_the_broker_is_away_is_buffered_and_a_full_buffer_is_503(
     assert answers[10].headers["Retry-After"]
     assert REGISTRY.get_sample_value("portal_pageviews_dropped_total") == dropped + 2
     assert app.extensions["pageviews"].pending() == 10  # kept, waiting for the broker
-    app.extensions["pageviews"].stop(timeout=0)
 
 
 def test_the_salt_is_shared_by_workers_changes_daily_and_old_salts_are_deleted(namespace):

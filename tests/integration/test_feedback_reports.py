@@ -4,7 +4,7 @@ import csv
 import io
 from datetime import datetime, timedelta, timezone
 
-from tests.integration.feedback_support import (gateway_app, portal,  # noqa: F401
+from tests.integration.feedback_support import (gateway_settings, portal,  # noqa: F401
                                                 stored_records, wait_settled)
 
 
@@ -177,11 +177,12 @@ def test_near_duplicates_from_the_same_sender_are_linked(portal):
 
 
 def test_public_endpoints_are_rate_limited_with_a_problem_and_retry_after(
-        start_service, rabbit_config, namespace, tmp_path):
+        start_service, rabbit_config, namespace, tmp_path, make_gateway):
     from feedback.service import FeedbackService
     start_service(FeedbackService)
-    app = gateway_app(rabbit_config["AMQP_URI"], namespace, tmp_path,
-                      RATE_LIMIT_FEEDBACK="2/minute", RATE_LIMIT_FEEDBACK_LOOKUP="3/minute")
+    app = make_gateway(gateway_settings(rabbit_config["AMQP_URI"], namespace, tmp_path,
+                                        RATE_LIMIT_FEEDBACK="2/minute",
+                                        RATE_LIMIT_FEEDBACK_LOOKUP="3/minute"))
     client = app.test_client()
     body = {"kind": "question", "text": "Xin hỏi thủ tục nhận trợ cấp thất nghiệp?"}
     assert [client.post("/api/v1/feedback", json=body).status_code for _ in range(3)] == \
@@ -190,5 +191,3 @@ def test_public_endpoints_are_rate_limited_with_a_problem_and_retry_after(
     assert [r.status_code for r in lookups] == [404, 404, 404, 429]
     limited = lookups[-1]
     assert limited.mimetype == "application/problem+json" and int(limited.headers["Retry-After"]) > 0
-    app.extensions["feedback_intake"].close()
-    app.extensions["rpc"].close()

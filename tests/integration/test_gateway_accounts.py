@@ -3,7 +3,6 @@ refresh tokens rotate, failed sign-ins lock out, abuse-prone endpoints are rate-
 import jwt
 import pytest
 
-from gateway.app import create_app
 from gateway.settings import GatewaySettings
 from tests.bus import wait_until
 
@@ -13,21 +12,15 @@ PASSWORD = "bien-tap-vien-mat-khau-2"
 
 
 @pytest.fixture
-def make_app(namespace, tmp_path):
-    apps = []
-
+def make_app(namespace, tmp_path, make_gateway):
     def make(**env):
         settings = GatewaySettings(PORTAL_NAMESPACE=namespace, PORTAL_VAR_DIR=str(tmp_path),
                                    AMQP_URI=CLOSED, **env)
-        app = create_app(settings)
+        app = make_gateway(settings)
         app.extensions["accounts"].ensure_user("root", ADMIN_PASSWORD, ["admin"])
-        apps.append(app)
         return app
 
-    yield make
-    for app in apps:
-        app.extensions["pageviews"].stop(timeout=0)
-        app.extensions["mongo"].close()
+    return make
 
 
 def _login(client, username, password, address="10.0.0.1"):

@@ -6,7 +6,6 @@ import time
 import pytest
 from flask import Blueprint, current_app, jsonify
 
-from gateway.app import create_app
 from gateway.contract import operation
 from gateway.settings import GatewaySettings
 from portal_common.entrypoints import rpc
@@ -37,8 +36,8 @@ class Probe:
 
 
 @pytest.fixture
-def gateway(rabbit_config, tmp_path, namespace):
-    app = create_app(GatewaySettings(PORTAL_VAR_DIR=str(tmp_path), RPC_TIMEOUT_S="1",
+def gateway(rabbit_config, tmp_path, namespace, make_gateway):
+    app = make_gateway(GatewaySettings(PORTAL_VAR_DIR=str(tmp_path), RPC_TIMEOUT_S="1",
                                      AMQP_URI=rabbit_config["AMQP_URI"]))
     probe = Blueprint("probe", __name__)
 
@@ -54,10 +53,7 @@ def gateway(rabbit_config, tmp_path, namespace):
         return jsonify(rpc.call("gateway_probe", "fail", arg))
 
     app.register_blueprint(probe)
-    yield app.test_client()
-    app.extensions["rpc"].close()
-    app.extensions["response_cache"].stop()
-    app.extensions["pageviews"].stop(timeout=0)
+    return app.test_client()
 
 
 def test_typed_remote_errors_keep_their_status(gateway, start_service):

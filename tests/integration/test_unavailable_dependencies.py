@@ -7,7 +7,6 @@ import time
 
 import pytest
 
-from gateway.app import create_app
 from gateway.problems import ServiceUnavailable
 from gateway.rpc import RpcPool
 from gateway.settings import GatewaySettings
@@ -16,13 +15,17 @@ from news.service import NewsService
 CLOSED = "127.0.0.1:9"  # the discard port: nothing listens there on these machines
 
 
-def _gateway(tmp_path, **env):
-    settings = GatewaySettings(**{"PORTAL_VAR_DIR": str(tmp_path), "RPC_TIMEOUT_S": 2, **env})
-    return create_app(settings).test_client()
+@pytest.fixture
+def gateway(tmp_path, make_gateway):
+    """A gateway test client with these settings (keyword arguments)."""
+    def make(**env):
+        settings = GatewaySettings(**{"PORTAL_VAR_DIR": str(tmp_path), "RPC_TIMEOUT_S": 2, **env})
+        return make_gateway(settings).test_client()
+    return make
 
 
-def test_with_the_broker_unreachable_reads_are_503_with_retry_after(tmp_path):
-    client = _gateway(tmp_path, AMQP_URI=f"amqp://guest:guest@{CLOSED}/")
+def test_with_the_broker_unreachable_reads_are_503_with_retry_after(gateway):
+    client = gateway(AMQP_URI=f"amqp://guest:guest@{CLOSED}/")
     started = time.monotonic()
     response = client.get("/api/v1/categories")
     assert time.monotonic() - started < 10
@@ -32,9 +35,9 @@ def test_with_the_broker_unreachable_reads_are_503_with_retry_after(tmp_path):
     assert response.get_json()["status"] == 503
 
 
-def test_readiness_names_the_server_that_is_down(tmp_path):
-    client = _gateway(tmp_path, AMQP_URI=f"amqp://guest:guest@{CLOSED}/",
-                      ELASTICSEARCH_URL=f"http://{CLOSED}")
+def test_readiness_names_the_server_that_is_down(gateway):
+    client = gateway(AMQP_URI=f"amqp://guest:guest@{CLOSED}/",
+                     ELASTICSEARCH_URL=f"http://{CLOSED}")
     response = client.get("/readyz")
     assert response.status_code == 503
     checks = {c["name"]: c["ok"] for c in response.get_json()["checks"]}
@@ -51,7 +54,7 @@ def test_a_service_that_is_not_running_is_503(service_config):
 
 
 def test_a_service_whose_database_is_down_answers_503_through_the_gateway(
-        start_service, service_config, monkeypatch, tmp_path):
+        start_service, service_config, monkeypatch, gateway):
     from portal_common.settings import get_settings
 
     working_uri = get_settings().mongo_uri
@@ -63,8 +66,8 @@ def test_a_service_whose_database_is_down_answers_503_through_the_gateway(
     get_settings.cache_clear()
 
     # the gateway's own database is fine
-    client = _gateway(tmp_path, AMQP_URI=service_config["AMQP_URI"], RPC_TIMEOUT_S=10,
-                      MONGO_URI=working_uri)
+    client = gateway(AMQP_URI=service_config["AMQP_URI"], RPC_TIMEOUT_S=10,
+                     MONGO_URI=working_uri)
     response = client.get("/api/v1/categories")
     assert response.status_code == 503
     assert response.content_type == "application/problem+json"

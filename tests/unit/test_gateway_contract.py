@@ -1,19 +1,20 @@
 """The OpenAPI document is generated from the routes: no route undocumented, and it is valid 3.1."""
+import pytest
 from flask import Blueprint, Flask
 from openapi_spec_validator import validate
 from pydantic import BaseModel
 
-from gateway.app import create_app
 from gateway.contract import build_openapi, operation, undocumented_routes
 from gateway.settings import GatewaySettings
 
 
-def _app(tmp_path):
-    return create_app(GatewaySettings(PORTAL_VAR_DIR=str(tmp_path)))
+@pytest.fixture
+def gateway_app(tmp_path, make_gateway):
+    return make_gateway(GatewaySettings(PORTAL_VAR_DIR=str(tmp_path)))
 
 
-def test_every_route_of_the_gateway_is_in_the_document_and_it_is_valid_openapi_3_1(tmp_path):
-    app = _app(tmp_path)
+def test_every_route_of_the_gateway_is_in_the_document_and_it_is_valid_openapi_3_1(gateway_app):
+    app = gateway_app
     assert undocumented_routes(app) == []
     document = build_openapi(app)
     validate(document)
@@ -45,8 +46,8 @@ def test_a_route_without_a_declaration_is_reported():
     assert {"404", "500", "503", "504"} <= set(path["responses"])
 
 
-def test_staff_operations_declare_bearer_security_and_their_401_403(tmp_path):
-    document = build_openapi(_app(tmp_path))
+def test_staff_operations_declare_bearer_security_and_their_401_403(gateway_app):
+    document = build_openapi(gateway_app)
     create = document["paths"]["/api/v1/news"]["post"]
     assert create["security"] == [{"bearer": []}]
     assert {"401", "403", "415", "422", "201"} <= set(create["responses"])
@@ -68,8 +69,8 @@ def test_schemas_of_generic_lists_get_valid_component_names():
     assert "Item" in schemas.components
 
 
-def test_the_docs_page_and_its_files_are_served_from_the_package(tmp_path):
-    client = _app(tmp_path).test_client()
+def test_the_docs_page_and_its_files_are_served_from_the_package(gateway_app):
+    client = gateway_app.test_client()
     page = client.get("/api/docs/")
     assert page.status_code == 200 and b"/api/v1/openapi.json" in page.data
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
@@ -102,8 +103,8 @@ def _operations(document) -> set[tuple[str, str]]:
             for path, item in document["paths"].items() for method in item}
 
 
-def test_every_operation_of_product_md_is_in_the_document(tmp_path):
-    present = _operations(build_openapi(_app(tmp_path)))
+def test_every_operation_of_product_md_is_in_the_document(gateway_app):
+    present = _operations(build_openapi(gateway_app))
     missing = PRODUCT_OPERATIONS - present
     assert not missing, f"PRODUCT.md operations missing from the API: {sorted(missing)}"
 
@@ -120,8 +121,8 @@ def _has_examples(schema, components, seen=()) -> bool:
     return any(_has_examples(child, components, seen) for child in children)
 
 
-def test_request_and_response_schemas_carry_examples(tmp_path):
-    document = build_openapi(_app(tmp_path))
+def test_request_and_response_schemas_carry_examples(gateway_app):
+    document = build_openapi(gateway_app)
     components = document["components"]["schemas"]
     lacking = []
     for path, item in document["paths"].items():
@@ -137,8 +138,8 @@ def test_request_and_response_schemas_carry_examples(tmp_path):
     assert lacking == []
 
 
-def test_staff_operations_name_their_roles_and_rate_limited_ones_their_429(tmp_path):
-    document = build_openapi(_app(tmp_path))
+def test_staff_operations_name_their_roles_and_rate_limited_ones_their_429(gateway_app):
+    document = build_openapi(gateway_app)
     users = document["paths"]["/api/v1/users"]["post"]
     assert users["x-roles"] == ["admin"] and users["security"] == [{"bearer": []}]
     assert "429" in document["paths"]["/api/v1/auth/token"]["post"]["responses"]

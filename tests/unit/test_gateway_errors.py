@@ -3,7 +3,6 @@ Also the web-security headers, CORS and the request id (no server is needed for 
 import pytest
 from flask import Blueprint
 
-from gateway.app import create_app
 from gateway.contract import operation
 from gateway.settings import GatewaySettings
 
@@ -12,12 +11,11 @@ SECRET = "do-not-show-this-internal-detail"
 
 
 @pytest.fixture
-def make_test_client(tmp_path):
+def make_test_client(tmp_path, make_gateway):
     """A gateway test client per call (settings as keyword arguments); the broker is closed."""
-    apps = []
 
     def make(**env):
-        app = create_app(GatewaySettings(PORTAL_VAR_DIR=str(tmp_path), AMQP_URI=CLOSED, **env))
+        app = make_gateway(GatewaySettings(PORTAL_VAR_DIR=str(tmp_path), AMQP_URI=CLOSED, **env))
         boom = Blueprint("boom", __name__)
 
         @boom.get("/api/v1/boom")
@@ -27,12 +25,9 @@ def make_test_client(tmp_path):
             raise RuntimeError(SECRET)
 
         app.register_blueprint(boom)
-        apps.append(app)
         return app.test_client()
 
-    yield make
-    for app in apps:
-        app.extensions["pageviews"].stop(timeout=0)
+    return make
 
 
 def _is_problem(response, status):
