@@ -14,7 +14,7 @@ from portal_common.events import new_event, utc_now_iso
 from portal_common.mongo import make_client
 from portal_common.settings import Settings
 from tests.bus import Bus, wait_until
-from tests.e2e.conftest import ADMIN_PASSWORD, BROWSER, settled_visitors
+from tests.e2e.conftest import BROWSER, settled_visitors
 
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
 PHONE = ("Mozilla/5.0 (Linux; Android 13; SM-A145F) AppleWebKit/537.36 (KHTML, like Gecko) "
