@@ -36,8 +36,8 @@ from portal_common.schemas.news import (ARTICLE_STATUSES, ArticleDraft, ArticleP
 
 from news.text import looks_like_id, make_slug, parse_credits, plain_text, safe_slug, sanitize_html
 
-STATUSES = ARTICLE_STATUSES  # the contract's list (portal_common.schemas.news)
-DRAFT, SCHEDULED, PUBLISHED, UNPUBLISHED, DELETED = STATUSES
+# the contract's list (portal_common.schemas.news), one name per status
+DRAFT, SCHEDULED, PUBLISHED, UNPUBLISHED, DELETED = ARTICLE_STATUSES
 MAX_SLUG_ATTEMPTS = 50
 MAX_COMMIT_ATTEMPTS = 20
 RELATED_LIMIT = 5
