@@ -32,6 +32,10 @@ class Figure:
     def per_second(self) -> float:
         return self.calls / self.seconds
 
+    def as_dict(self) -> dict:
+        """The figure as a results file keeps it (``per_second`` included)."""
+        return {**asdict(self), "per_second": self.per_second}
+
 
 def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
@@ -200,5 +204,4 @@ def report(bench: str, title: str, pairs: list[tuple[Figure, Figure]], notes: st
             f"{measured.p50_ms / baseline.p50_ms:.2f}× | {measured.p99_ms / baseline.p99_ms:.2f}× |")
     return save(bench, lines, {
         "machine": machine(),
-        "pairs": [{"measured": {**asdict(m), "per_second": m.per_second},
-                   "baseline": {**asdict(b), "per_second": b.per_second}} for m, b in pairs]})
+        "pairs": [{"measured": m.as_dict(), "baseline": b.as_dict()} for m, b in pairs]})

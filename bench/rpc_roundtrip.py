@@ -19,8 +19,8 @@ import pika
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from bench import processes
-from gateway.rpc import RpcPool
 from bench.harness import measure, report
+from gateway.rpc import RpcPool
 from portal_common.rabbit_admin import temporary_vhost
 
 ROOT = Path(__file__).resolve().parents[1]

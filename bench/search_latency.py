@@ -35,7 +35,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from pymongo import MongoClient
 
 from bench import processes
-from bench.harness import http_getter, machine, measure, save
+from bench.harness import Figure, http_getter, machine, measure, save
 from bench.search_corpus import QUERIES, fingerprint, generate, number_queries, write_jsonl
 from portal_common.rabbit_admin import temporary_vhost
 from portal_common.schemas.documents import DocumentSearchQuery
@@ -222,6 +222,16 @@ def run() -> str:
     return _report(size, imported, through, direct, cached, proposed, len(queries))
 
 
+def _row(figure: Figure, suffix: str = "") -> str:
+    return (f"| {figure.name}{suffix} | {figure.calls} | {figure.per_second:,.0f} | "
+            f"{figure.p50_ms:.1f} | {figure.p99_ms:.1f} |")
+
+
+def _ratio(label: str, figure: Figure, baseline: Figure) -> str:
+    return (f"| ratio {label} ÷ direct | | {figure.per_second / baseline.per_second:.2f}× | "
+            f"{figure.p50_ms / baseline.p50_ms:.2f}× | {figure.p99_ms / baseline.p99_ms:.2f}× |")
+
+
 def _report(size, imported, through, direct, cached, proposed, query_count) -> str:
     m = machine()
     reuse = (" (index reused from an earlier run of the same corpus; import figure from that "
@@ -234,18 +244,8 @@ def _report(size, imported, through, direct, cached, proposed, query_count) -> s
         "round-robin; every request with facets, highlights and the number parser. Clients: "
         "16 threads, each with a keep-alive connection (standard library client).", "",
         "| path | calls | req/s | p50 ms | p99 ms |", "|---|---:|---:|---:|---:|",
-        f"| {through.name} | {through.calls} | {through.per_second:,.0f} | "
-        f"{through.p50_ms:.1f} | {through.p99_ms:.1f} |",
-        f"| {direct.name} (baseline) | {direct.calls} | {direct.per_second:,.0f} | "
-        f"{direct.p50_ms:.1f} | {direct.p99_ms:.1f} |",
-        f"| ratio gateway ÷ direct | | {through.per_second / direct.per_second:.2f}× | "
-        f"{through.p50_ms / direct.p50_ms:.2f}× | {through.p99_ms / direct.p99_ms:.2f}× |",
-        f"| {cached.name} | {cached.calls} | {cached.per_second:,.0f} | {cached.p50_ms:.1f} | "
-        f"{cached.p99_ms:.1f} |",
-        f"| {proposed.name} | {proposed.calls} | {proposed.per_second:,.0f} | "
-        f"{proposed.p50_ms:.1f} | {proposed.p99_ms:.1f} |",
-        f"| ratio proposed ÷ direct | | {proposed.per_second / direct.per_second:.2f}× | "
-        f"{proposed.p50_ms / direct.p50_ms:.2f}× | {proposed.p99_ms / direct.p99_ms:.2f}× |", "",
+        _row(through), _row(direct, " (baseline)"), _ratio("gateway", through, direct),
+        _row(cached), _row(proposed), _ratio("proposed", proposed, direct), "",
         "The proposed row is the gateway app unchanged plus one route running the documents "
         "service's search code in the gateway process (`bench/proposed_search_read.py`): what "
         "the decision open in docs/decisions.md (\"Search: the uncached path's cost is the RPC "
@@ -258,10 +258,8 @@ def _report(size, imported, through, direct, cached, proposed, query_count) -> s
     ]
     return save("search_latency", lines, {
         "machine": m, "corpus_size": size, "queries": query_count, "import": imported,
-        "gateway": {**through.__dict__, "per_second": through.per_second},
-        "direct": {**direct.__dict__, "per_second": direct.per_second},
-        "gateway_cached": {**cached.__dict__, "per_second": cached.per_second},
-        "proposed_in_process": {**proposed.__dict__, "per_second": proposed.per_second}})
+        "gateway": through.as_dict(), "direct": direct.as_dict(),
+        "gateway_cached": cached.as_dict(), "proposed_in_process": proposed.as_dict()})
 
 
 if __name__ == "__main__":
