@@ -148,12 +148,13 @@ class ResponseCache:
                 self._refresher = ThreadPoolExecutor(REFRESH_THREADS,
                                                      thread_name_prefix="cache-refresh")
             refresher = self._refresher
-        try:
-            if refresher is None:
-                raise RuntimeError("the cache is stopping")
-            refresher.submit(refresh)
-        except RuntimeError:  # stopping: nobody will recompute it in the background
-            self.land(key)
+        if refresher is not None:
+            try:
+                refresher.submit(refresh)
+                return
+            except RuntimeError:  # shut down in the meantime
+                pass
+        self.land(key)  # stopping: nobody will recompute it in the background
 
     # -- the invalidation thread -------------------------------------------------------------
     def ensure_listener(self) -> None:
